@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The main job on the shipped default model: TTT + augmented inference on a slice of ARC-AGI-1 evaluation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+arcttt solve --dataset arc1/eval --tasks dev80 --max-tasks 4 --model models/arcttt-tiny --out runs/quickstart "$@"

@@ -1,0 +1,33 @@
+"""Executors decide where each task's solve runs, never what it computes.
+
+The serial executor solves in this process; the Ray executor (arcttt.ray_executor)
+spreads tasks over workers. Both yield result records as tasks finish.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from .errors import ArcTTTError
+from .tasks import Task
+
+
+class SerialExecutor:
+    def run(self, config, tasks: Sequence[Task]) -> Iterator[dict]:
+        from .solve import iter_solve
+
+        if not tasks:
+            return iter(())
+        return iter_solve(config, tasks)
+
+
+def make_executor(name: str, **options):
+    if name == "serial":
+        return SerialExecutor()
+    if name == "ray":
+        try:
+            from .ray_executor import RayExecutor
+        except ModuleNotFoundError as e:
+            raise ArcTTTError(f"the ray executor needs {e.name}: pip install -e '.[ray]'") from None
+        return RayExecutor(**options)
+    raise ArcTTTError(f"unknown executor '{name}'; choose serial or ray")

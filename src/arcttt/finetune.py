@@ -1,0 +1,167 @@
+"""Initial fine-tuning: teach a causal LM ARC-like tasks before any test-time training.
+
+Training data: ARC training tasks (and synthetic tasks from the generator's train
+families), every pair usable as a query, freshly augmented each epoch (a random
+symmetry, colour permutation and demonstration order). Before training, the pool
+is checked against every evaluation set named: a shared task id or an identical
+(input, output) pair refuses the run (or, asked to, drops those tasks).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .codec import Encoded, GRID_VOCAB, encode, sequence_length
+from .datasets import load
+from .errors import ArcTTTError
+from .seeding import rng_for
+from .tasks import Pair, Task, grid_key
+from .transforms import SYMMETRY_NAMES, compose, parse, random_colour_permutation
+
+
+class ContaminationError(ArcTTTError):
+    """Training data overlaps an evaluation set."""
+
+
+@dataclass
+class FinetuneConfig:
+    data: str = "arc1/train"
+    """Comma-separated training sources: bundled names or folders of task JSON."""
+    generated_per_family: int = 0
+    """Synthetic tasks per generator train family (0: none)."""
+    generated_difficulty: tuple[float, float] = (0.0, 1.0)
+    eval_sets: str = "arc1/eval,arc2/eval"
+    """Evaluation sets that training data must not overlap (by task id or identical pair)."""
+    drop_overlap: bool = False
+    """Drop overlapping training tasks instead of refusing to train."""
+    size: str = "tiny"
+    """Grid-LM preset for a new model (ignored with init)."""
+    init: str | None = None
+    """Start from this model folder instead of a random grid LM."""
+    steps: int = 2000
+    lr: float = 1e-3
+    batch_size: int = 8
+    grad_accum: int = 1
+    warmup_frac: float = 0.05
+    weight_decay: float = 0.01
+    max_tokens: int = 2048
+    loss: str = "outputs"
+    seed: int = 0
+    checkpoint_every: int = 200
+    device: str = "auto"
+    dtype: str = "auto"
+    out: str = "models/arcttt-custom"
+    extra: dict = field(default_factory=dict)
+
+
+def pair_keys(tasks: Sequence[Task]) -> set[tuple]:
+    return {(grid_key(p.input), grid_key(p.output)) for t in tasks for p in t.train + t.test if p.output is not None}
+
+
+def overlap(train: Sequence[Task], evaluation: Sequence[Task]) -> dict[str, str]:
+    """Training task id -> why it overlaps the evaluation tasks (same id or an identical pair)."""
+    eval_ids = {t.id for t in evaluation}
+    eval_pairs = pair_keys(evaluation)
+    bad = {}
+    for t in train:
+        if t.id in eval_ids:
+            bad[t.id] = "same task id as an evaluation task"
+        elif pair_keys([t]) & eval_pairs:
+            bad[t.id] = "an (input, output) pair identical to one in an evaluation task"
+    return bad
+
+
+def load_eval_tasks(spec: str) -> list[Task]:
+    tasks: list[Task] = []
+    for s in filter(None, (x.strip() for x in spec.split(","))):
+        tasks += load(s).tasks
+    return tasks
+
+
+def training_pool(config: FinetuneConfig) -> tuple[list[Task], dict]:
+    """Training tasks after the contamination check, and a record of what was used."""
+    tasks: list[Task] = []
+    for s in filter(None, (x.strip() for x in config.data.split(","))):
+        tasks += load(s).tasks
+    n_generated = 0
+    if config.generated_per_family:
+        from .generators import generate_many, list_families
+
+        fams = [f.name for f in list_families("train")]
+        gen = list(generate_many(fams, config.generated_per_family, config.generated_difficulty, config.seed))
+        n_generated = len(gen)
+        tasks += gen
+    bad = overlap(tasks, load_eval_tasks(config.eval_sets)) if config.eval_sets else {}
+    if bad and not config.drop_overlap:
+        sample = "; ".join(f"{k}: {v}" for k, v in list(bad.items())[:5])
+        raise ContaminationError(f"{len(bad)} training tasks overlap the evaluation sets {config.eval_sets} "
+                                 f"({sample}{' ...' if len(bad) > 5 else ''}); use --drop-overlap to drop them")
+    tasks = [t for t in tasks if t.id not in bad]
+    record = {"tasks": len(tasks), "generated": n_generated, "dropped_overlap": sorted(bad)}
+    return tasks, record
+
+
+def task_example(task: Task, rng, max_tokens: int, vocab=GRID_VOCAB, loss: str = "outputs") -> Encoded | None:
+    """One augmented training sequence from a task: a random query, the other pairs as context."""
+    pairs = [p for p in task.train + task.test if p.output is not None]
+    if len(pairs) < 2:
+        return None
+    t = compose(parse(SYMMETRY_NAMES[rng.integers(len(SYMMETRY_NAMES))]), random_colour_permutation(rng))
+    q = int(rng.integers(len(pairs)))
+    context = [pairs[i] for i in rng.permutation(len(pairs)) if i != q]
+    while context and sequence_length(context, pairs[q].input, pairs[q].output) > max_tokens:
+        context.pop()
+    if not context:
+        return None
+    view = t.apply_task(Task(task.id, context, [pairs[q]]))
+    return encode(view.train, view.test[0].input, view.test[0].output, vocab, loss)
+
+
+def epoch_examples(tasks: Sequence[Task], epoch: int, config: FinetuneConfig, vocab=GRID_VOCAB) -> list[Encoded]:
+    rng = rng_for(config.seed, "finetune", epoch)
+    out = []
+    for t in tasks:
+        e = task_example(t, rng, config.max_tokens, vocab, config.loss)
+        if e is not None:
+            out.append(e)
+    return out
+
+
+def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
+    """Train and save a model folder at config.out; a rerun resumes from its last checkpoint."""
+    import torch
+
+    from .codec import PAD
+    from .models import build_grid_lm, load_model, parameter_count, pick_device, pick_dtype, save_model
+    from .trainer import TrainConfig, train
+
+    tasks, record = training_pool(config)
+    if not tasks:
+        raise ArcTTTError("no training tasks left")
+    out = Path(config.out)
+    if config.init:
+        loaded = load_model(config.init, config.device, config.dtype)
+        model, vocab = loaded.model, loaded.vocab
+    else:
+        model, vocab = build_grid_lm(config.size, config.seed), GRID_VOCAB
+        device = pick_device(config.device)
+        model.to(device=device, dtype=pick_dtype(device, config.dtype))
+    torch.manual_seed(config.seed)
+    tc = TrainConfig(lr=config.lr, max_steps=config.steps, batch_size=config.batch_size,
+                     grad_accum=config.grad_accum, warmup_frac=config.warmup_frac,
+                     weight_decay=config.weight_decay, seed=config.seed,
+                     checkpoint_every=config.checkpoint_every, progress=progress, desc="finetune")
+    start = time.time()
+    result = train(model, lambda epoch: epoch_examples(tasks, epoch, config, vocab), tc,
+                   pad_id=vocab.id(PAD), checkpoint_dir=out / "checkpoints")
+    meta = {
+        "config": asdict(config), "data": record, "parameters": parameter_count(model),
+        "steps": result.steps, "tokens_seen": result.tokens, "target_tokens": result.target_tokens,
+        "train_seconds": result.seconds, "wall_seconds_this_call": time.time() - start,
+        "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
+    }
+    save_model(model, out, extra=meta)
+    return out

@@ -1,0 +1,161 @@
+"""Models: the grid-LM family (small Llama models over the codec's 16 symbols) and any local HF causal LM.
+
+A grid LM is an ordinary Hugging Face model folder (config.json, safetensors,
+tokenizer.json), so transformers, peft and vLLM read it without arcttt.
+Other causal LMs (Llama-3.2-1B, Qwen, SmolLM2 via GGUF) go through the codec's
+Vocab.from_tokenizer, one token per grid symbol.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .codec import GRID_VOCAB, SYMBOLS, Vocab
+from .errors import ArcTTTError
+
+
+@dataclass
+class GridLMConfig:
+    """Size of a grid LM (Llama architecture, untied embeddings so LoRA can target lm_head)."""
+
+    hidden_size: int = 128
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 4
+    intermediate_size: int = 384
+    max_positions: int = 8192
+    rope_theta: float = 10000.0
+
+
+# Presets from ~0.8M to ~100M parameters; pick by the machine's measured throughput.
+PRESETS = {
+    "nano": GridLMConfig(64, 2, 2, 2, 192),
+    "tiny": GridLMConfig(128, 4, 4, 4, 384),
+    "small": GridLMConfig(192, 6, 6, 6, 576),
+    "base": GridLMConfig(320, 8, 8, 8, 960),
+    "medium": GridLMConfig(512, 12, 8, 8, 1536),
+    "large": GridLMConfig(768, 14, 12, 12, 2560),
+}
+
+
+def llama_config(cfg: GridLMConfig):
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=len(SYMBOLS),
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_kv_heads,
+        max_position_embeddings=cfg.max_positions,
+        rope_theta=cfg.rope_theta,
+        tie_word_embeddings=False,
+        bos_token_id=13,
+        eos_token_id=14,
+        pad_token_id=15,
+        attn_implementation="sdpa",
+    )
+
+
+def build_grid_lm(size: str | GridLMConfig = "tiny", seed: int = 0):
+    """A randomly initialised grid LM of a preset size (or an explicit config)."""
+    from transformers import LlamaForCausalLM
+
+    cfg = PRESETS[size] if isinstance(size, str) else size
+    if isinstance(size, str) and size not in PRESETS:
+        raise ArcTTTError(f"unknown model size '{size}'; presets: {', '.join(PRESETS)}")
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(llama_config(cfg))
+    model.generation_config.pad_token_id = 15
+    return model
+
+
+def grid_tokenizer():
+    """A HF tokenizer whose ids are exactly the codec's symbol indices (one character = one token)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel({s: i for i, s in enumerate(SYMBOLS)}, unk_token="<pad>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+
+
+def parameter_count(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device and device != "auto":
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def pick_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
+    """bf16 on CUDA, fp32 on CPU, unless told otherwise."""
+    if dtype and dtype != "auto":
+        try:
+            return {"fp32": torch.float32, "float32": torch.float32, "bf16": torch.bfloat16,
+                    "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16}[dtype]
+        except KeyError:
+            raise ArcTTTError(f"unknown dtype '{dtype}'; use fp32, bf16 or fp16") from None
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+def save_model(model, path: str | Path, extra: dict | None = None) -> None:
+    """Save as a Hugging Face folder with the grid tokenizer (and arcttt.json metadata)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path, safe_serialization=True)
+    if model.config.vocab_size == len(SYMBOLS):
+        grid_tokenizer().save_pretrained(path)
+    if extra is not None:
+        (path / "arcttt.json").write_text(json.dumps(extra, indent=1, default=str))
+
+
+@dataclass
+class LoadedModel:
+    model: object
+    vocab: Vocab
+    path: str
+    device: torch.device
+    dtype: torch.dtype
+
+    def describe(self) -> dict:
+        return {"path": self.path, "device": str(self.device), "dtype": str(self.dtype).replace("torch.", ""),
+                "parameters": parameter_count(self.model), "vocab": list(self.vocab.ids)}
+
+
+def load_model(path: str | Path, device: str | None = None, dtype: str | None = None,
+               gguf_file: str | None = None) -> LoadedModel:
+    """Load a grid LM folder or any local HF causal LM folder (optionally from a GGUF file in it)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    if not path.exists():
+        raise ArcTTTError(f"model '{path}' does not exist (expected a Hugging Face model folder)")
+    dev = pick_device(device)
+    dt = pick_dtype(dev, dtype)
+    kwargs = {"gguf_file": gguf_file} if gguf_file else {}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dt, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ArcTTTError(f"cannot load model from '{path}': {e}") from None
+    vocab = Vocab.from_tokenizer(tokenizer)
+    model.to(dev)
+    model.eval()
+    return LoadedModel(model, vocab, str(path), dev, dt)
+
+
+def config_dict(cfg: GridLMConfig) -> dict:
+    return asdict(cfg)
+
+
+__all__ = ["GridLMConfig", "PRESETS", "build_grid_lm", "grid_tokenizer", "save_model", "load_model",
+           "LoadedModel", "pick_device", "pick_dtype", "parameter_count", "GRID_VOCAB"]

@@ -1,0 +1,148 @@
+"""Per-task test-time training: a fresh adapter per task, reset in memory, never reloaded from disk.
+
+Modes (the paper's ablations):
+- ``lora``: a LoRA adapter per task, reset to the same initial weights before each task;
+- ``full``: fine-tune every weight of the model, restored from an in-memory copy after each task
+  (cheap for tiny models);
+- ``shared``: one LoRA adapter trained on all tasks' test-time data together, then used for all;
+- ``none``: no test-time training (the fine-tuned-only baseline).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from .codec import PAD, encode
+from .errors import ArcTTTError
+from .models import LoadedModel
+from .seeding import derive_seed
+from .tasks import Task
+from .trainer import TrainConfig, TrainResult, train
+from .ttt_data import TTTDataConfig, TTTExample, build_ttt_dataset
+
+TTT_MODES = ("lora", "full", "shared", "none")
+
+
+@dataclass
+class TTTConfig:
+    """Test-time training settings (the paper's defaults, scaled for small grid LMs)."""
+
+    mode: str = "lora"
+    data: TTTDataConfig = field(default_factory=TTTDataConfig)
+    loss: str = "outputs"
+    """'outputs' = the paper's demonstration loss; 'query' = query output only; 'all'."""
+    lr: float = 1e-3
+    epochs: float = 2.0
+    max_steps: int | None = None
+    batch_size: int = 2
+    warmup_frac: float = 0.1
+    lora_rank: int = 32
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj", "lm_head")
+
+
+@dataclass
+class TTTReport:
+    examples: int = 0
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    losses: list[float] = field(default_factory=list)
+
+
+def encode_examples(examples: Sequence[TTTExample], vocab, loss: str):
+    return [encode(ex.demos, ex.query.input, ex.query.output, vocab, loss) for ex in examples]
+
+
+class TaskAdapter:
+    """Wraps the base model once; `adapt(task)` resets the per-task weights and trains them."""
+
+    def __init__(self, loaded: LoadedModel, config: TTTConfig, seed: int = 0, progress: bool = False):
+        if config.mode not in TTT_MODES:
+            raise ArcTTTError(f"unknown TTT mode '{config.mode}'; choose from {', '.join(TTT_MODES)}")
+        self.loaded = loaded
+        self.config = config
+        self.seed = seed
+        self.progress = progress
+        self.model = loaded.model
+        self._initial: dict[str, torch.Tensor] | None = None
+        if config.mode in ("lora", "shared"):
+            self.model = self._wrap_lora(loaded.model)
+            self._initial = {k: v.detach().clone() for k, v in self.model.state_dict().items() if "lora_" in k}
+        elif config.mode == "full":
+            self._initial = copy.deepcopy(loaded.model.state_dict())
+        self.model.eval()
+
+    def _wrap_lora(self, base):
+        from peft import LoraConfig, get_peft_model
+
+        names = {n.rsplit(".", 1)[-1] for n, _ in base.named_modules()}
+        targets = [t for t in self.config.target_modules if t in names]
+        if not targets:
+            raise ArcTTTError(f"none of the LoRA target modules {self.config.target_modules} exist in the model")
+        torch.manual_seed(derive_seed(self.seed, "lora-init"))
+        cfg = LoraConfig(r=self.config.lora_rank, lora_alpha=self.config.lora_alpha,
+                         lora_dropout=self.config.lora_dropout, target_modules=targets, bias="none")
+        return get_peft_model(base, cfg)
+
+    def reset(self) -> None:
+        """Back to the base model's behaviour (LoRA B = 0 / the saved full weights), in memory."""
+        if self._initial is not None:
+            self.model.load_state_dict(self._initial, strict=False)
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        if self.config.mode == "full":
+            return [p for p in self.model.parameters()]
+        return [p for n, p in self.model.named_parameters() if "lora_" in n]
+
+    def _train(self, examples: list[TTTExample], seed: int, desc: str) -> TTTReport:
+        encoded = encode_examples(examples, self.loaded.vocab, self.config.loss)
+        if self.config.mode == "full":
+            for p in self.model.parameters():
+                p.requires_grad_(True)
+        tc = TrainConfig(lr=self.config.lr, epochs=self.config.epochs, max_steps=self.config.max_steps,
+                         batch_size=self.config.batch_size, warmup_frac=self.config.warmup_frac,
+                         seed=seed, progress=self.progress, desc=desc)
+        torch.manual_seed(seed)
+        res: TrainResult = train(self.model, encoded, tc, pad_id=self.loaded.vocab.id(PAD),
+                                 params=self.trainable_parameters())
+        return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses)
+
+    def task_dataset(self, task: Task) -> list[TTTExample]:
+        examples = build_ttt_dataset(task, self.config.data, self.seed)
+        if not examples:
+            raise ArcTTTError(f"task {task.id}: no test-time training example fits the token limit "
+                              f"({self.config.data.max_tokens})")
+        return examples
+
+    def adapt(self, task: Task) -> TTTReport:
+        """Reset, then train on the task's own leave-one-out data (test outputs are never used)."""
+        if self.config.mode in ("none", "shared"):
+            return TTTReport()
+        self.reset()
+        start = time.perf_counter()
+        report = self._train(self.task_dataset(task.without_solutions()),
+                             derive_seed(self.seed, task.id, "ttt"), f"ttt {task.id}")
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def adapt_shared(self, tasks: Sequence[Task]) -> TTTReport:
+        """The 'one adapter for all tasks' ablation: train once on the union of the tasks' data."""
+        if self.config.mode != "shared":
+            return TTTReport()
+        self.reset()
+        examples = []
+        for t in tasks:
+            try:
+                examples += self.task_dataset(t.without_solutions())
+            except ArcTTTError:
+                continue
+        if not examples:
+            raise ArcTTTError("shared adapter: no task gave a test-time training example")
+        return self._train(examples, derive_seed(self.seed, "shared"), "ttt shared")
