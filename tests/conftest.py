@@ -118,3 +118,68 @@ def tasks_equal(a: Task, b: Task) -> bool:
         return True
 
     return a.id == b.id and pairs_equal(a.train, b.train) and pairs_equal(a.test, b.test)
+
+
+# ---------------------------------------------------------------- tiny grid LMs (engine tests)
+
+# Engine tests run on small, busy CPUs: one torch thread avoids oversubscription, which
+# otherwise makes tiny-model steps a hundred times slower.
+if importlib.util.find_spec("torch") is not None:
+    import torch as _torch
+
+    _torch.set_num_threads(1)
+
+TINY_HIDDEN = 32
+
+
+def tiny_config(hidden: int = TINY_HIDDEN, layers: int = 2, max_positions: int = 1024):
+    from arcttt.models import GridLMConfig
+
+    return GridLMConfig(hidden_size=hidden, num_layers=layers, num_heads=2, num_kv_heads=2,
+                        intermediate_size=2 * hidden, max_positions=max_positions)
+
+
+def tiny_lm(seed: int = 0, hidden: int = TINY_HIDDEN, layers: int = 2, max_positions: int = 1024):
+    """A randomly initialised 2-layer grid LM (a few tens of thousands of parameters), in eval mode."""
+    from arcttt.models import build_grid_lm
+
+    model = build_grid_lm(tiny_config(hidden, layers, max_positions), seed=seed)
+    model.eval()
+    return model
+
+
+def loaded(model):
+    """Wrap a model as models.LoadedModel on the CPU with the grid vocabulary."""
+    import torch
+
+    from arcttt.codec import GRID_VOCAB
+    from arcttt.models import LoadedModel
+
+    return LoadedModel(model, GRID_VOCAB, "<memory>", torch.device("cpu"), torch.float32)
+
+
+def colour_map_task(seed: int, side: int = 1, k: int = 4, task_id: str | None = None) -> Task:
+    """A recolouring task on small square grids: every cell goes through one fixed colour permutation.
+    The test input only uses colours shown in the demonstrations."""
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(10).astype(np.uint8)
+    colours = rng.choice(10, size=k, replace=False)
+    ins = [np.full((side, side), c, dtype=np.uint8) if side == 1 else
+           rng.choice(colours, size=(side, side)).astype(np.uint8) for c in colours]
+    test = np.full((side, side), colours[int(rng.integers(k))], dtype=np.uint8) if side == 1 else ins[0][::-1].copy()
+    return Task(task_id or f"cmap{seed}", [Pair(g, perm[g]) for g in ins], [Pair(test, perm[test])])
+
+
+@pytest.fixture
+def tiny_model():
+    return tiny_lm()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A saved random tiny grid LM (hidden 64), shared by the solve tests."""
+    from arcttt.models import save_model
+
+    path = tmp_path_factory.mktemp("models") / "tiny"
+    save_model(tiny_lm(seed=0, hidden=64, max_positions=512), path)
+    return path

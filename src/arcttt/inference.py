@@ -149,8 +149,11 @@ def model_max_positions(model) -> int:
 
 
 def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = None,
-            seed: int = 0) -> list[list[Candidate]]:
-    """Candidates (already inverted to the task's frame) for every test input of the task."""
+            seed: int = 0, stats: dict | None = None) -> list[list[Candidate]]:
+    """Candidates (already inverted to the task's frame) for every test input of the task.
+
+    With `stats`, adds the number of prompts, prompt tokens and generated tokens to it.
+    """
     config = config or InferenceConfig()
     max_positions = config.max_positions or model_max_positions(model)
     out = []
@@ -163,6 +166,10 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
         for start in range(0, len(views), config.batch_size):
             chunk = views[start:start + config.batch_size]
             decoded = greedy_decode(model, [v.prompt.ids for v in chunk], vocab, max_positions)
+            if stats is not None:
+                stats["prompts"] = stats.get("prompts", 0) + len(chunk)
+                stats["prompt_tokens"] = stats.get("prompt_tokens", 0) + sum(len(v.prompt) for v in chunk)
+                stats["generated_tokens"] = stats.get("generated_tokens", 0) + sum(len(t) for t, _ in decoded)
             for v, (tokens, lp) in zip(chunk, decoded):
                 try:
                     grid = v.transform.invert(decode_grid(tokens, vocab))

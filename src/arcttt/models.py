@@ -66,9 +66,9 @@ def build_grid_lm(size: str | GridLMConfig = "tiny", seed: int = 0):
     """A randomly initialised grid LM of a preset size (or an explicit config)."""
     from transformers import LlamaForCausalLM
 
-    cfg = PRESETS[size] if isinstance(size, str) else size
     if isinstance(size, str) and size not in PRESETS:
         raise ArcTTTError(f"unknown model size '{size}'; presets: {', '.join(PRESETS)}")
+    cfg = PRESETS[size] if isinstance(size, str) else size
     torch.manual_seed(seed)
     model = LlamaForCausalLM(llama_config(cfg))
     model.generation_config.pad_token_id = 15

@@ -101,7 +101,10 @@ class Solver:
                              "losses": _thin(report.losses)}
             record["timings"]["ttt_s"] = round(report.seconds, 3)
             t0 = time.perf_counter()
-            per_test = predict(self.adapter.model, self.loaded.vocab, task, self.config.inference, self.config.seed)
+            stats: dict = {}
+            per_test = predict(self.adapter.model, self.loaded.vocab, task, self.config.inference, self.config.seed,
+                               stats)
+            record["inference"] = stats
             record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
             for candidates in per_test:
                 result = vote(candidates, self.config.voting)
@@ -120,7 +123,7 @@ class Solver:
             if not isinstance(e, ArcTTTError):
                 record["traceback"] = traceback.format_exc(limit=5)
         finally:
-            self.adapter.reset()
+            self.adapter.end_task()  # per-task weights dropped; the shared adapter stays
         record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
         return record
 
@@ -130,6 +133,17 @@ def _thin(values: list[float], keep: int = 50) -> list[float]:
         return [round(v, 4) for v in values]
     step = len(values) / keep
     return [round(values[int(i * step)], 4) for i in range(keep)] + [round(values[-1], 4)]
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    """{'ttt': {'mode': 'lora'}} -> {'ttt.mode': 'lora'}; tuples compare equal to lists."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
+    return out
 
 
 class RunDir:
@@ -143,9 +157,11 @@ class RunDir:
         cfg_path = self.path / "config.json"
         if cfg_path.exists():
             old = SolveConfig.from_dict(json.loads(cfg_path.read_text()))
-            if old.result_affecting() != config.result_affecting():
-                diff = [k for k, v in config.result_affecting().items() if old.result_affecting().get(k) != v]
-                raise ArcTTTError(f"{self.path} holds a run with different settings ({', '.join(diff)}); "
+            before, now = _flatten(old.result_affecting()), _flatten(config.result_affecting())
+            if before != now:
+                diff = [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(before) | set(now))
+                        if before.get(k) != now.get(k)]
+                raise ArcTTTError(f"{self.path} holds a run with different settings ({'; '.join(diff)}); "
                                   "use another --out or delete it")
         write_json_atomic(cfg_path, asdict(config))
 
@@ -234,6 +250,8 @@ def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> 
         records = {t.id: done[t.id] for t in tasks if t.id in done}
         write_json_atomic(run.path / "submission.json", build_submission(tasks, attempts_from_records(records)))
         summary = summarise(tasks, records, time.perf_counter() - start)
+        if res.errors:
+            summary["load_errors"] = list(res.errors)  # files that could not be read as tasks
         write_json_atomic(run.path / "summary.json", summary)
         log.info("summary: %s", json.dumps({k: v for k, v in summary.items() if k != "failed"}))
         return summary

@@ -46,7 +46,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     i.add_argument("--infer-batch", type=int, default=16)
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: start a local one)")
     p.add_argument("--gpus-per-task", type=float, default=0.0)
-    p.add_argument("--cpus-per-task", type=float, default=1.0)
+    p.add_argument("--cpus-per-task", type=float, default=1.0, help="also the torch threads of each Ray worker")
+    p.add_argument("--ray-retries", type=int, default=2, help="re-runs of a task whose Ray worker process died")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -79,7 +80,7 @@ def run(args) -> int:
     options = {}
     if args.executor == "ray":
         options = {"address": args.ray_address, "gpus_per_task": args.gpus_per_task,
-                   "cpus_per_task": args.cpus_per_task}
+                   "cpus_per_task": args.cpus_per_task, "max_retries": args.ray_retries}
     summary = solve_dataset(config, progress=not args.quiet, executor=make_executor(args.executor, **options))
     print(f"run directory: {config.out}")
     print(f"tasks: {summary['finished']}/{summary['tasks']} finished, {len(summary['failed'])} failed")

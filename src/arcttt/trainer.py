@@ -128,7 +128,7 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
     if not first:
         raise TrainingError("no training examples")
     micro_per_epoch = math.ceil(len(first) / config.batch_size)
-    steps_per_epoch = max(1, micro_per_epoch // config.grad_accum)
+    steps_per_epoch = math.ceil(micro_per_epoch / config.grad_accum)  # the last group may be short
     total = config.max_steps or max(1, round(config.epochs * steps_per_epoch))
     warmup = max(1, round(config.warmup_frac * total)) if config.warmup_frac > 0 else 0
 

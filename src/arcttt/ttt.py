@@ -11,8 +11,11 @@ Modes (the paper's ablations):
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -96,6 +99,59 @@ class TaskAdapter:
         if self._initial is not None:
             self.model.load_state_dict(self._initial, strict=False)
 
+    def end_task(self) -> None:
+        """Called after each task: drop the per-task weights (the shared adapter is kept)."""
+        if self.config.mode in ("lora", "full"):
+            self.reset()
+
+    def save_adapter(self, path: str | Path) -> Path:
+        """Write the current adapted weights (LoRA weights, or every weight in 'full' mode) to a folder."""
+        from safetensors.torch import save_file
+
+        if self.config.mode == "none":
+            raise ArcTTTError("TTT mode 'none' has no adapter to save")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.config.mode == "full":
+            state = {k: v.detach().contiguous().clone() for k, v in self.model.state_dict().items()}
+        else:
+            from peft import get_peft_model_state_dict
+
+            state = {k: v.detach().contiguous().clone() for k, v in get_peft_model_state_dict(
+                self.model, save_embedding_layers=False).items()}
+        save_file(state, str(path / "adapter.safetensors"))
+        meta = {"mode": self.config.mode, "lora_rank": self.config.lora_rank, "lora_alpha": self.config.lora_alpha,
+                "target_modules": list(self.config.target_modules)}
+        (path / "adapter.json").write_text(json.dumps(meta, indent=1))
+        return path
+
+    def load_adapter(self, path: str | Path) -> None:
+        """Load weights written by `save_adapter` (same mode and LoRA shape) into this adapter, in memory."""
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        meta_path, weights = path / "adapter.json", path / "adapter.safetensors"
+        if not meta_path.exists() or not weights.exists():
+            raise ArcTTTError(f"{path}: not an adapter folder (needs adapter.json and adapter.safetensors)")
+        meta = json.loads(meta_path.read_text())
+        mine = {"mode": self.config.mode, "lora_rank": self.config.lora_rank}
+        theirs = {k: meta.get(k) for k in mine}
+        if self.config.mode == "full":
+            mine.pop("lora_rank"), theirs.pop("lora_rank")
+        if mine != theirs:
+            raise ArcTTTError(f"{path}: adapter was saved with {theirs}, this adapter is {mine}")
+        device = next(self.model.parameters()).device
+        state = load_file(str(weights), device=str(device))
+        if self.config.mode == "full":
+            self.model.load_state_dict(state, strict=True)
+        else:
+            from peft import set_peft_model_state_dict
+
+            result = set_peft_model_state_dict(self.model, state)
+            if getattr(result, "unexpected_keys", None):
+                raise ArcTTTError(f"{path}: adapter weights do not fit this model "
+                                  f"(unexpected: {result.unexpected_keys[:3]})")
+
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         if self.config.mode == "full":
             return [p for p in self.model.parameters()]
@@ -114,11 +170,20 @@ class TaskAdapter:
                                  params=self.trainable_parameters())
         return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses)
 
+    def max_tokens(self) -> int | None:
+        """The TTT data's token limit, never above the model's context size."""
+        from .inference import model_max_positions
+
+        limit = model_max_positions(self.model)
+        mt = self.config.data.max_tokens
+        return limit if mt is None else min(mt, limit)
+
     def task_dataset(self, task: Task) -> list[TTTExample]:
-        examples = build_ttt_dataset(task, self.config.data, self.seed)
+        data = dataclasses.replace(self.config.data, max_tokens=self.max_tokens())
+        examples = build_ttt_dataset(task, data, self.seed)
         if not examples:
             raise ArcTTTError(f"task {task.id}: no test-time training example fits the token limit "
-                              f"({self.config.data.max_tokens})")
+                              f"({data.max_tokens})")
         return examples
 
     def adapt(self, task: Task) -> TTTReport:

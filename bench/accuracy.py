@@ -1,0 +1,134 @@
+"""Accuracy harness: fine-tuned only vs augmented voting vs TTT + voting, like the paper's tables.
+
+    python bench/accuracy.py --model models/arcttt-tiny --suite dev80 --suite heldout
+    python bench/accuracy.py --model models/arcttt-tiny --suite heldout --ablations
+
+Each (suite, setting) is one `arcttt solve` run directory under --runs (so an
+interrupted benchmark resumes); the results go to bench/results/accuracy.json
+and accuracy.md with pass@2 per task and per output, per level, time per task,
+the model and the commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from arcttt.generators import generate_task, list_families
+from arcttt.inference import InferenceConfig
+from arcttt.scoring import write_json_atomic
+from arcttt.solve import SolveConfig, solve_dataset
+from arcttt.ttt import TTTConfig
+from arcttt.ttt_data import TTTDataConfig
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
+    """name -> (TTT config, inference config, voting method)."""
+    identity_only = InferenceConfig(transforms=("identity",), orders=1)
+    augmented = InferenceConfig()
+    out = {
+        "fine-tuned only": (replace(ttt_defaults, mode="none"), identity_only, "hierarchical"),
+        "fine-tuned + voting": (replace(ttt_defaults, mode="none"), augmented, "hierarchical"),
+        "TTT + voting": (ttt_defaults, augmented, "hierarchical"),
+    }
+    if ablations:
+        d = ttt_defaults.data
+        out.update({
+            "TTT, no leave-one-out": (replace(ttt_defaults, data=replace(d, leave_one_out=False)), augmented,
+                                      "hierarchical"),
+            "TTT, no transforms": (replace(ttt_defaults, data=replace(d, transforms="none")), augmented,
+                                   "hierarchical"),
+            "TTT, one shared adapter": (replace(ttt_defaults, mode="shared"), augmented, "hierarchical"),
+            "TTT, query-output loss": (replace(ttt_defaults, loss="query"), augmented, "hierarchical"),
+            "TTT + flat voting": (ttt_defaults, augmented, "flat"),
+        })
+    return out
+
+
+def heldout_folder(root: Path, per_family: int, seed: int) -> Path:
+    """Tasks of the generator's held-out families, written once as task JSON."""
+    folder = root / f"heldout_tasks_{per_family}_{seed}"
+    if not folder.exists():
+        tmp = folder.with_suffix(".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for fam in list_families("held-out"):
+            for i in range(per_family):
+                task = generate_task(fam.name, seed=10_000 + seed * 1000 + i, difficulty=0.3)
+                (tmp / f"{task.id}.json").write_text(json.dumps(task.to_json()))
+        tmp.rename(folder)
+    return folder
+
+
+def commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Model `{report['model']}`, commit `{report['commit']}`, {report['date']}", "",
+             "| suite | setting | tasks solved | pass@2 per task | pass@2 per output | s/task (median) | by level |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in report["rows"]:
+        s = row["score"]
+        levels = ", ".join(f"{k} {v['solved']}/{v['tasks']}" for k, v in sorted(s.get("per_level", {}).items()))
+        lines.append(f"| {row['suite']} | {row['setting']} | {s['tasks_correct']}/{s['tasks_total']} | "
+                     f"{100 * s['task_accuracy']:.1f}% | {100 * s['output_accuracy']:.1f}% | "
+                     f"{row['seconds_per_task']} | {levels} |")
+    lines += ["", f"Command: `{report['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="models/arcttt-tiny")
+    p.add_argument("--suite", action="append", choices=["dev80", "heldout"], help="repeatable; default both")
+    p.add_argument("--heldout-per-family", type=int, default=10)
+    p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")
+    p.add_argument("--only", action="append", default=None, help="run only these settings (repeatable)")
+    p.add_argument("--ablations", action="store_true", help="add the paper's ablations")
+    p.add_argument("--runs", default="runs/bench-accuracy")
+    p.add_argument("--name", default="accuracy", help="output file stem in bench/results/")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    suites = args.suite or ["dev80", "heldout"]
+    runs = Path(args.runs)
+    rows = []
+    for suite in suites:
+        if suite == "dev80":
+            dataset, tasks = "arc1/eval", "dev80"
+        else:
+            dataset, tasks = str(heldout_folder(runs, args.heldout_per_family, args.seed)), None
+        for name, (ttt, inf, voting) in settings(TTTConfig(), args.ablations).items():
+            if args.only and name not in args.only:
+                continue
+            slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
+            config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(runs / suite / slug),
+                                 seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks)
+            print(f"== {suite}: {name}", flush=True)
+            summary = solve_dataset(config)
+            rows.append({"suite": suite, "setting": name, "run": config.out, "score": summary["score"],
+                         "failed": len(summary["failed"]),
+                         "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
+            print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
+    report = {"model": args.model, "commit": commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
+              "command": "python bench/accuracy.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "rows": rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(RESULTS / f"{args.name}.json", report)
+    (RESULTS / f"{args.name}.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""inference: constrained, batched, KV-cached greedy decoding; augmented views; scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from arcttt.codec import GRID_VOCAB, PAD, CodecError, decode_grid, encode, encode_task
+from arcttt.errors import ArcTTTError
+from arcttt.inference import (MAX_OUTPUT_TOKENS, InferenceConfig, augmented_views, greedy_decode, predict,
+                              score_grids)
+from arcttt.tasks import Pair, Task
+from arcttt.trainer import TrainConfig, train
+from arcttt.transforms import VOTING_NAMES
+from conftest import colour_map_task, random_task, tiny_lm
+
+IDENTITY = InferenceConfig(transforms=("identity",), orders=1)
+
+
+def _prompts(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [encode_task(random_task(rng, k=int(rng.integers(1, 4)), max_side=5)).ids for _ in range(n)]
+
+
+def _sharpen(model, scale: float):
+    """Random models with peaky output distributions finish grids of all shapes quickly."""
+    with torch.no_grad():
+        model.lm_head.weight.mul_(scale)
+    return model
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_constrained_decoding_always_gives_a_valid_grid(seed):
+    model = _sharpen(tiny_lm(seed=seed, max_positions=2048), 30.0)
+    prompts = _prompts(8, seed)
+    out = greedy_decode(model, prompts, GRID_VOCAB, max_positions=2048)
+    assert len(out) == len(prompts)
+    for tokens, lp in out:
+        grid = decode_grid(tokens, GRID_VOCAB)  # the whole answer budget always suffices to finish
+        assert 1 <= grid.shape[0] <= 30 and 1 <= grid.shape[1] <= 30
+        assert len(tokens) <= MAX_OUTPUT_TOKENS
+        assert np.isfinite(lp) and lp <= 0
+
+
+def test_decoding_cut_off_by_the_budget_is_reported_unfinished():
+    model = tiny_lm(seed=4)
+    out = greedy_decode(model, _prompts(3, 4), GRID_VOCAB, max_positions=1024, max_new_tokens=3)
+    for tokens, _ in out:
+        assert len(tokens) <= 3
+        if len(tokens) == 3 and tokens[-1] != GRID_VOCAB.id(14):
+            with pytest.raises(CodecError):
+                decode_grid(tokens, GRID_VOCAB)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_left_padded_batch_equals_decoding_each_prompt_alone(seed):
+    model = _sharpen(tiny_lm(seed=seed), 10.0)
+    prompts = _prompts(5, seed + 100)
+    assert len({len(p) for p in prompts}) > 1  # different lengths: left padding is exercised
+    batched = greedy_decode(model, prompts, GRID_VOCAB, max_positions=1024, max_new_tokens=60)
+    for p, (tokens, lp) in zip(prompts, batched):
+        alone_tokens, alone_lp = greedy_decode(model, [p], GRID_VOCAB, max_positions=1024, max_new_tokens=60)[0]
+        assert tokens == alone_tokens
+        assert lp == pytest.approx(alone_lp, abs=1e-3, rel=1e-4)
+
+
+def test_prompt_filling_the_context_is_an_error():
+    model = tiny_lm(max_positions=64)
+    long = encode_task(colour_map_task(0, side=6, k=3)).ids
+    assert len(long) > 64
+    with pytest.raises(ArcTTTError, match="no room"):
+        greedy_decode(model, [long], GRID_VOCAB, max_positions=64)
+    with pytest.raises(ArcTTTError, match="longer than the context limit"):
+        predict(model, GRID_VOCAB, colour_map_task(0, side=6, k=3), IDENTITY)
+
+
+@pytest.fixture(scope="module")
+def overfit():
+    """A tiny model trained on one task's answer until it knows it by heart."""
+    task = colour_map_task(11, side=3, k=3)
+    model = tiny_lm(seed=0, hidden=64)
+    example = encode_task(task, vocab=GRID_VOCAB, loss="query", with_answer=True)
+    torch.manual_seed(0)
+    res = train(model, [example], TrainConfig(lr=3e-3, max_steps=120, batch_size=1, warmup_frac=0.05),
+                pad_id=GRID_VOCAB.id(PAD))
+    assert res.losses[-1] < 0.05, res.losses[-5:]
+    return model, task
+
+
+def test_overfit_model_decodes_the_target_grid(overfit):
+    model, task = overfit
+    prompt = encode_task(task).ids
+    tokens, lp = greedy_decode(model, [prompt], GRID_VOCAB, max_positions=1024)[0]
+    np.testing.assert_array_equal(decode_grid(tokens, GRID_VOCAB), task.test[0].output)
+    assert lp > -1.0
+    [candidates] = predict(model, GRID_VOCAB, task.without_solutions(), IDENTITY)
+    assert len(candidates) == 1 and candidates[0].transform == "identity"
+    np.testing.assert_array_equal(candidates[0].grid, task.test[0].output)
+    assert candidates[0].logprob == pytest.approx(lp, abs=1e-4)
+
+
+def test_score_grids_prefers_the_learned_answer(overfit):
+    model, task = overfit
+    right = task.test[0].output
+    wrong = (right + 1) % 10
+    scores = score_grids(model, GRID_VOCAB, task.without_solutions(), 0, [right, wrong], transforms=("identity",))
+    assert set(scores) == {(right.shape, right.tobytes()), (wrong.shape, wrong.tobytes())}
+    assert scores[(right.shape, right.tobytes())] > scores[(wrong.shape, wrong.tobytes())] + 5
+    # the identity score is the answer's log-probability under greedy decoding's own model
+    tokens, lp = greedy_decode(model, [encode_task(task).ids], GRID_VOCAB, max_positions=1024)[0]
+    assert scores[(right.shape, right.tobytes())] == pytest.approx(lp, abs=1e-3)
+
+
+def test_predictions_are_inverted_to_the_task_frame():
+    # a model that always answers with the query input (a copy task) predicts the same grid in every view
+    task = Task("copy", [Pair(np.array([[1, 2], [3, 4]], np.uint8), np.array([[1, 2], [3, 4]], np.uint8))],
+                [Pair(np.array([[5, 6, 7]], np.uint8))])
+
+    class Copier(torch.nn.Module):
+        """Next-token logits that spell out the last query input grid, then END."""
+
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+            self.config = type("C", (), {"max_position_embeddings": 512})()
+
+        def forward(self, input_ids, attention_mask=None, position_ids=None, use_cache=False, logits_to_keep=0,
+                    **kw):
+            self.seq = input_ids if not kw else torch.cat([self.seq, input_ids], 1)
+            out = []
+            for row in self.seq.tolist():
+                row = [t for t in row if t != 15]
+                o = len(row) - 1 - row[::-1].index(12)  # last 'O'
+                i = len(row) - 1 - row[::-1].index(11)  # last 'I'
+                grid_tokens = row[i + 1:o] + [14]
+                k = len(row) - o - 1
+                nxt = grid_tokens[k] if k < len(grid_tokens) else 14
+                out.append(torch.nn.functional.one_hot(torch.tensor(nxt), 16).float() * 20)
+            logits = torch.stack(out)[:, None, :]
+            from types import SimpleNamespace
+            from arcttt.inference import CACHE_KW
+            return SimpleNamespace(logits=logits, **{CACHE_KW: None})
+
+    [cands] = predict(Copier(), GRID_VOCAB, task, InferenceConfig(transforms=VOTING_NAMES, orders=1))
+    assert len(cands) == len(VOTING_NAMES)
+    for c in cands:
+        np.testing.assert_array_equal(c.grid, task.test[0].input)
+
+
+def test_augmented_views_are_distinct_and_deterministic():
+    task = colour_map_task(3, side=3, k=3).without_solutions()
+    cfg = InferenceConfig(orders=2, colour_permutation=True)
+    a = augmented_views(task, 0, cfg, GRID_VOCAB, seed=1)
+    b = augmented_views(task, 0, cfg, GRID_VOCAB, seed=1)
+    assert [v.transform.name for v in a] == [v.transform.name for v in b]
+    assert all(np.array_equal(x.prompt.ids, y.prompt.ids) for x, y in zip(a, b))
+    assert len({v.transform.name for v in a}) == len(a) == len(VOTING_NAMES) * 2
+    # prompts only: each ends with the query's 'O' marker, no answer after it
+    assert all(len(v.prompt) == v.prompt.prompt_length and v.prompt.ids[-1] == GRID_VOCAB.id(12) for v in a)
