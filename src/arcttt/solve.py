@@ -26,9 +26,9 @@ from typing import Iterable
 
 from .datasets import difficulty_levels, load_dataset
 from .errors import ArcTTTError
-from .inference import InferenceConfig, predict
+from .inference import InferenceConfig, predict, score_grids
 from .scoring import build_submission, score_submission, write_json_atomic
-from .tasks import Task, grid_to_list, validate_grid
+from .tasks import Task, grid_key, grid_to_list, validate_grid
 from .ttt import TaskAdapter, TTTConfig
 from .ttt_data import TTTDataConfig
 from .voting import vote
@@ -49,6 +49,9 @@ class SolveConfig:
     device: str = "auto"
     dtype: str = "auto"
     voting: str = "hierarchical"
+    """hierarchical (the paper), flat, or poe: product of experts, rescoring the top candidates of
+    hierarchical voting under every inference transform and ranking by summed log-probability."""
+    poe_candidates: int = 6
     max_tasks: int | None = None
     ttt: TTTConfig = field(default_factory=TTTConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
@@ -106,8 +109,8 @@ class Solver:
                                stats)
             record["inference"] = stats
             record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
-            for candidates in per_test:
-                result = vote(candidates, self.config.voting)
+            for test_index, candidates in enumerate(per_test):
+                result = self._choose(task, test_index, candidates)
                 record["attempts"].append([grid_to_list(g) for g in result.attempts])
                 record["candidates"].append([
                     {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
@@ -126,6 +129,14 @@ class Solver:
             self.adapter.end_task()  # per-task weights dropped; the shared adapter stays
         record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
         return record
+
+    def _choose(self, task: Task, test_index: int, candidates: list):
+        if self.config.voting != "poe":
+            return vote(candidates, self.config.voting)
+        shortlist = vote(candidates, "hierarchical").ranking[: self.config.poe_candidates]
+        scores = score_grids(self.adapter.model, self.loaded.vocab, task, test_index, [r.grid for r in shortlist],
+                             self.config.inference.transforms)
+        return vote([c for c in candidates if grid_key(c.grid) in scores], "scores", scores=scores)
 
 
 def _thin(values: list[float], keep: int = 50) -> list[float]:
@@ -212,6 +223,13 @@ def summarise(tasks: list[Task], records: dict[str, dict], run_seconds: float) -
     return summary
 
 
+def selected_tasks(config: SolveConfig) -> list[Task]:
+    """The tasks a run covers, without their test outputs."""
+    res = load_dataset(config.dataset, config.tasks)
+    tasks = res.tasks[: config.max_tasks] if config.max_tasks else res.tasks
+    return [t.without_solutions() for t in tasks]
+
+
 def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> dict:
     """Solve every selected task into the run directory; returns the summary."""
     res = load_dataset(config.dataset, config.tasks)
@@ -264,6 +282,7 @@ def iter_solve(config: SolveConfig, tasks: Iterable[Task], progress: bool = Fals
     """Solve tasks one after another in this process, yielding records."""
     solver = Solver(config, progress=progress)
     tasks = list(tasks)
-    solver.prepare(tasks)
+    if config.ttt.mode == "shared":  # train on every selected task, not just the unfinished ones, so resumes agree
+        solver.prepare(selected_tasks(config))
     for t in tasks:
         yield solver.solve(t)

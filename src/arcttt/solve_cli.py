@@ -11,7 +11,6 @@ from .errors import ArcTTTError
 def configure(p: argparse.ArgumentParser) -> None:
     from .solve import SolveConfig
     from .ttt import TTT_MODES, TTTConfig
-    from .voting import VOTING_METHODS
 
     d, t = SolveConfig(), TTTConfig()
     p.add_argument("--dataset", default=d.dataset, help="bundled name, folder, task file or Kaggle challenges file")
@@ -24,7 +23,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--dtype", default=d.dtype, help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16")
     p.add_argument("--executor", default=d.executor, choices=["serial", "ray"])
-    p.add_argument("--voting", default=d.voting, choices=VOTING_METHODS[:2])
+    p.add_argument("--voting", default=d.voting, choices=["hierarchical", "flat", "poe"],
+                   help="poe: product of experts over the top candidates (rescored under every view)")
+    p.add_argument("--poe-candidates", type=int, default=d.poe_candidates)
     g = p.add_argument_group("test-time training")
     g.add_argument("--ttt", default=t.mode, choices=TTT_MODES, help="per-task LoRA, full copy, one shared adapter, none")
     g.add_argument("--no-ttt", action="store_const", dest="ttt", const="none", help="same as --ttt none")
@@ -67,7 +68,8 @@ def config_from_args(args):
         inf.transforms = tuple(s.strip() for s in args.infer_transforms.split(",") if s.strip())
     return SolveConfig(dataset=args.dataset, tasks=args.tasks, model=args.model, out=args.out,
                        gguf_file=args.gguf_file, seed=args.seed, device=args.device, dtype=args.dtype,
-                       voting=args.voting, max_tasks=args.max_tasks, ttt=ttt, inference=inf,
+                       voting=args.voting, poe_candidates=args.poe_candidates, max_tasks=args.max_tasks,
+                       ttt=ttt, inference=inf,
                        executor=args.executor)
 
 
