@@ -19,6 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from arcttt.finetune import pair_keys, recorded_training_pool
 from arcttt.generators import generate_task, list_families
 from arcttt.inference import InferenceConfig
 from arcttt.scoring import write_json_atomic
@@ -52,16 +53,35 @@ def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTCon
     return out
 
 
-def heldout_folder(root: Path, per_family: int, seed: int) -> Path:
-    """Tasks of the generator's held-out families, written once as task JSON."""
-    folder = root / f"heldout_tasks_{per_family}_{seed}"
+def heldout_tasks(per_family: int, seed: int, exclude_pairs: set | None = None) -> list:
+    """The benchmark's tasks of the generator's held-out families (fixed seeds, difficulty 0.3).
+
+    A task sharing an identical (input, output) pair with `exclude_pairs` (the model's
+    training pool) is skipped for the next seed: a held-out rule can agree with a training
+    rule on a degenerate input, e.g. an all-black grid.
+    """
+    exclude_pairs = exclude_pairs or set()
+    out = []
+    for fam in list_families("held-out"):
+        s = 10_000 + seed * 1000
+        found = 0
+        while found < per_family:
+            task = generate_task(fam.name, seed=s, difficulty=0.3)
+            s += 1
+            if not pair_keys([task]) & exclude_pairs:
+                out.append(task)
+                found += 1
+    return out
+
+
+def heldout_folder(root: Path, model: str, per_family: int, seed: int) -> Path:
+    """heldout_tasks, decontaminated against the model's training pool, written once as task JSON."""
+    folder = root / f"heldout_tasks_{Path(model).name}_{per_family}_{seed}"
     if not folder.exists():
         tmp = folder.with_suffix(".tmp")
         tmp.mkdir(parents=True, exist_ok=True)
-        for fam in list_families("held-out"):
-            for i in range(per_family):
-                task = generate_task(fam.name, seed=10_000 + seed * 1000 + i, difficulty=0.3)
-                (tmp / f"{task.id}.json").write_text(json.dumps(task.to_json()))
+        for task in heldout_tasks(per_family, seed, pair_keys(recorded_training_pool(model))):
+            (tmp / f"{task.id}.json").write_text(json.dumps(task.to_json()))
         tmp.rename(folder)
     return folder
 
@@ -107,7 +127,7 @@ def main(argv=None) -> int:
         if suite == "dev80":
             dataset, tasks = "arc1/eval", "dev80"
         else:
-            dataset, tasks = str(heldout_folder(runs, args.heldout_per_family, args.seed)), None
+            dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
         for name, (ttt, inf, voting) in settings(TTTConfig(), args.ablations).items():
             if args.only and name not in args.only:
                 continue

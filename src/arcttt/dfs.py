@@ -24,7 +24,7 @@ from .errors import ArcTTTError
 def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, threshold: float = 0.1,
                max_results: int = 8, max_nodes: int = 20_000) -> list[tuple[list[int], float]]:
     """(token ids, log-probability) of each completion with probability >= threshold, best first."""
-    from .inference import CACHE_KW
+    from .inference import CACHE_KW, new_cache
 
     if not 0 < threshold <= 1:
         raise ArcTTTError(f"dfs threshold must be in (0, 1], got {threshold}")
@@ -32,7 +32,8 @@ def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, thre
     ids = torch.as_tensor(prompt, device=device).unsqueeze(0)
     if ids.shape[1] >= max_positions:
         raise ArcTTTError(f"prompt of {ids.shape[1]} tokens leaves no room under the context limit {max_positions}")
-    out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+    cache = new_cache(model)  # grows in place; cropping back up the tree only moves its end
+    out = model(input_ids=ids, use_cache=True, logits_to_keep=1, **({CACHE_KW: cache} if cache is not None else {}))
     cache = getattr(out, CACHE_KW)
     min_logp = math.log(threshold)
     lookup = torch.tensor(vocab.ids, device=device)

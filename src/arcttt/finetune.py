@@ -104,6 +104,22 @@ def training_pool(config: FinetuneConfig) -> tuple[list[Task], dict]:
     return tasks, record
 
 
+def recorded_training_pool(model_path: str | Path) -> list[Task]:
+    """Rebuild the exact training pool of a model from the config saved in its arcttt.json."""
+    import json
+
+    meta_path = Path(model_path) / "arcttt.json"
+    if not meta_path.is_file():
+        raise ArcTTTError(f"{meta_path} is missing: the model's training data is unknown")
+    meta = json.loads(meta_path.read_text())
+    cfg = dict(meta["config"])
+    cfg["generated_difficulty"] = tuple(cfg["generated_difficulty"])
+    tasks, record = training_pool(FinetuneConfig(**cfg))
+    if record != meta["data"]:
+        raise ArcTTTError(f"{model_path}: the recorded training data can no longer be rebuilt exactly")
+    return tasks
+
+
 def task_example(task: Task, rng, max_tokens: int, vocab=GRID_VOCAB, loss: str = "outputs") -> Encoded | None:
     """One augmented training sequence from a task: a random query, the other pairs as context."""
     pairs = [p for p in task.train + task.test if p.output is not None]

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .codec import END, PAD, CodecError, Encoded, GridConstraint, Vocab, decode_grid, encode, output_length
+from .codec import END, NEWLINE, PAD, CodecError, Encoded, GridConstraint, Vocab, decode_grid, encode, output_length
 from .errors import ArcTTTError, TransformError
 from .seeding import rng_for
 from .tasks import MAX_SIDE, Grid, Task, grid_key
@@ -38,6 +38,15 @@ class InferenceConfig:
     """Prompts decoded together."""
     max_positions: int | None = None
     """Context limit; default the model's max_position_embeddings."""
+    sampler: str = "greedy"
+    """'greedy': one constrained greedy decode per view (batched); 'dfs': depth-first sampling,
+    every grid completion of a view with probability >= dfs_threshold becomes a candidate."""
+    dfs_threshold: float = 0.1
+    dfs_max_results: int = 8
+    """At most this many completions per view under 'dfs'."""
+
+
+SAMPLERS = ("greedy", "dfs")
 
 
 @dataclass
@@ -81,14 +90,129 @@ def _cache_keyword() -> str:
 CACHE_KW = _cache_keyword()
 
 
-def _left_pad(prompts: Sequence[np.ndarray], pad_id: int, device):
+def _left_pad(prompts: Sequence[np.ndarray], pad_id: int, device, extra: int = 0):
+    """Left-padded ids and an attention mask with `extra` more (all-ones) columns for the tokens to come."""
     n = max(len(p) for p in prompts)
     ids = np.full((len(prompts), n), pad_id, dtype=np.int64)
-    attn = np.zeros((len(prompts), n), dtype=np.int64)
+    attn = np.ones((len(prompts), n + extra), dtype=np.int64)
     for i, p in enumerate(prompts):
         ids[i, n - len(p):] = p
-        attn[i, n - len(p):] = 1
+        attn[i, : n - len(p)] = 0
     return torch.from_numpy(ids).to(device), torch.from_numpy(attn).to(device)
+
+
+def _growing_layer_class():
+    """A KV-cache layer with spare capacity: appending a token writes in place instead of
+    concatenating (DynamicLayer's torch.cat copies the whole cache at every step, O(T^2))."""
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):
+        def lazy_initialization(self, key_states, value_states) -> None:
+            self.device = key_states.device
+            self._k = self._v = None
+            self._n = 0
+            self.keys = key_states[..., :0, :]
+            self.values = value_states[..., :0, :]
+            self.is_initialized = True
+
+        def _views(self) -> None:
+            self.keys = self._k[:, :, : self._n]
+            self.values = self._v[:, :, : self._n]
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            m = key_states.shape[-2]
+            need = self._n + m
+            if self._k is None or need > self._k.shape[-2] or self._k.shape[0] != key_states.shape[0]:
+                cap = need + max(64, need // 2)
+                k = key_states.new_empty((*key_states.shape[:2], cap, key_states.shape[-1]))
+                v = value_states.new_empty((*value_states.shape[:2], cap, value_states.shape[-1]))
+                if self._k is not None and self._n:
+                    k[:, :, : self._n] = self._k[:, :, : self._n]
+                    v[:, :, : self._n] = self._v[:, :, : self._n]
+                self._k, self._v = k, v
+            self._k[:, :, self._n: need] = key_states
+            self._v[:, :, self._n: need] = value_states
+            self._n = need
+            self._views()
+            return self.keys, self.values
+
+        def get_seq_length(self) -> int:
+            return self._n if self.is_initialized else 0
+
+        def crop(self, tokens_to_remove: int) -> None:
+            if tokens_to_remove > 0:
+                raise ValueError("crop takes a negative number of tokens to remove")
+            if tokens_to_remove == 0 or not self.is_initialized or self._k is None:
+                return
+            self._n = max(0, self._n - abs(tokens_to_remove))
+            self._views()
+
+        def batch_select_indices(self, indices) -> None:
+            if self._k is None:
+                return
+            n = self._n
+            k = self._k.new_empty((len(indices), *self._k.shape[1:]))
+            v = self._v.new_empty((len(indices), *self._v.shape[1:]))
+            k[:, :, :n] = self._k[indices, :, :n]
+            v[:, :, :n] = self._v[indices, :, :n]
+            self._k, self._v = k, v
+            self._views()
+
+        def reset(self) -> None:
+            self._k = self._v = None
+            self._n = 0
+            self.keys = self.values = None
+            self.is_initialized = False
+
+    return GrowingLayer
+
+
+_GROWING_LAYER = None
+
+
+def new_cache(model):
+    """A KV cache for `model` that grows in place, or None (the model then makes its own).
+
+    Only for Hugging Face models whose layers all use full attention (Llama, Qwen2 without
+    sliding windows, ...); anything else keeps the model's default cache.
+    """
+    global _GROWING_LAYER
+    cfg = getattr(model, "config", None)
+    if cfg is None or not hasattr(cfg, "num_hidden_layers"):
+        return None
+    if hasattr(cfg, "get_text_config"):
+        cfg = cfg.get_text_config(decoder=True)
+    types = getattr(cfg, "layer_types", None)
+    if types and any(t != "full_attention" for t in types):
+        return None
+    if getattr(cfg, "sliding_window", None) and getattr(cfg, "use_sliding_window", True):
+        return None
+    try:
+        from transformers import DynamicCache
+
+        if _GROWING_LAYER is None:
+            _GROWING_LAYER = _growing_layer_class()
+        cache = DynamicCache()
+        if not hasattr(cache, "layer_class_to_replicate") or not hasattr(cache, "layers"):
+            return None
+        cache.layers = []
+        cache.layer_class_to_replicate = _GROWING_LAYER
+        return cache
+    except Exception:  # an older/newer transformers without layer classes: use the default cache
+        return None
+
+
+def grid_allowed(width: torch.Tensor, rows: torch.Tensor, col: torch.Tensor, n_symbols: int,
+                 max_side: int = MAX_SIDE) -> torch.Tensor:
+    """codec.GridConstraint.allowed for a batch of states, as a [B, n_symbols] bool mask."""
+    limit = torch.where(width < 0, torch.full_like(width, max_side), width)
+    allowed = torch.zeros(len(width), n_symbols, dtype=torch.bool, device=width.device)
+    allowed[:, :NEWLINE] = ((col < limit) & (rows < max_side)).unsqueeze(1)
+    allowed[:, NEWLINE] = (col > 0) & ((width < 0) | (col == width))
+    allowed[:, END] = (col == 0) & (rows > 0)
+    return allowed
 
 
 @torch.inference_mode()
@@ -98,49 +222,88 @@ def greedy_decode(model, prompts: Sequence[np.ndarray], vocab: Vocab, max_positi
 
     Only valid grid continuations are allowed, so every finished output parses; a
     prompt that reaches the context limit first returns its unfinished tokens.
+
+    One KV-cached decode for the whole batch: the grid constraint is evaluated for all rows at
+    once, the cache grows in place, and rows whose grid is finished leave the batch (so one long
+    output does not drag the finished ones along). Prompts of equal length need no attention
+    mask at all.
     """
     device = next(model.parameters()).device
-    ids, attn = _left_pad(prompts, vocab.id(PAD), device)
     batch = len(prompts)
-    budget = min(max_new_tokens, max_positions - ids.shape[1])
+    n = max(len(p) for p in prompts)
+    budget = min(max_new_tokens, max_positions - n)
     if budget <= 0:
-        raise ArcTTTError(f"prompt of {ids.shape[1]} tokens leaves no room under the context limit {max_positions}")
+        raise ArcTTTError(f"prompt of {n} tokens leaves no room under the context limit {max_positions}")
+    ids, attn_full = _left_pad(prompts, vocab.id(PAD), device, extra=budget)
+    padded = bool((attn_full[:, :n] == 0).any())
     lookup = torch.tensor(vocab.ids, device=device)
-    constraints = [GridConstraint() for _ in range(batch)]
-    out_tokens: list[list[int]] = [[] for _ in range(batch)]
-    logprob = torch.zeros(batch, dtype=torch.float64)
-    position = (attn.cumsum(-1) - 1).clamp(min=0)
-    result = model(input_ids=ids, attention_mask=attn, position_ids=position, use_cache=True, logits_to_keep=1)
+    n_sym = len(vocab.ids)
+    # grid-constraint state of each row still in the batch (codec.GridConstraint, vectorised)
+    width = torch.full((batch,), -1, dtype=torch.long, device=device)
+    rows = torch.zeros(batch, dtype=torch.long, device=device)
+    col = torch.zeros(batch, dtype=torch.long, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    alive = torch.arange(batch, device=device)  # original index of each row in the batch
+    symbols = torch.full((batch, budget), -1, dtype=torch.long, device=device)
+    length = torch.zeros(batch, dtype=torch.long, device=device)
+    logprob = torch.zeros(batch, dtype=torch.float64, device=device if device.type != "mps" else "cpu")
+
+    cache = new_cache(model)
+    kw = {CACHE_KW: cache} if cache is not None else {}
+    if padded:
+        attn = attn_full[:, :n]
+        position = (attn.cumsum(-1) - 1).clamp(min=0)
+        result = model(input_ids=ids, attention_mask=attn, position_ids=position, use_cache=True,
+                       logits_to_keep=1, **kw)
+    else:  # no padding: no mask, SDPA's causal kernel
+        position = torch.arange(n, device=device).unsqueeze(0).expand(batch, n)
+        result = model(input_ids=ids, position_ids=position, use_cache=True, logits_to_keep=1, **kw)
     cache = getattr(result, CACHE_KW)
+    can_drop = cache is not None and hasattr(cache, "batch_select_indices")
     logits = result.logits[:, -1]
     next_pos = position[:, -1:] + 1
-    for _ in range(budget):
-        allowed = torch.zeros(batch, len(vocab.ids), dtype=torch.bool)
-        for i, c in enumerate(constraints):
-            allowed[i, c.allowed() or [PAD]] = True
+    for step in range(budget):
+        allowed = grid_allowed(width, rows, col, n_sym)
+        allowed[done, PAD] = True  # finished rows (only kept when the cache cannot drop them)
         logp = torch.log_softmax(logits.float(), dim=-1)
-        sym_logp = logp[:, lookup].cpu().masked_fill(~allowed, float("-inf"))
+        sym_logp = logp[:, lookup].masked_fill(~allowed, float("-inf"))
         choice = sym_logp.argmax(-1)
-        feed = []
-        for i, c in enumerate(constraints):
-            if c.done:
-                feed.append(vocab.id(PAD))
-                continue
-            s = int(choice[i])
-            c.step(s)
-            out_tokens[i].append(vocab.id(s))
-            logprob[i] += float(sym_logp[i, s])
-            feed.append(vocab.id(s))
-        if all(c.done for c in constraints):
+        active = ~done
+        chosen_lp = sym_logp.gather(1, choice.unsqueeze(1)).squeeze(1)
+        idx = alive[active]
+        symbols[idx, length[idx]] = choice[active]
+        length[idx] += 1
+        logprob[idx.to(logprob.device)] += chosen_lp[active].double().to(logprob.device)
+        is_nl = (choice == NEWLINE) & active
+        width = torch.where(is_nl & (width < 0), col, width)
+        rows = rows + is_nl.long()
+        col = torch.where(is_nl, torch.zeros_like(col), col + ((choice < NEWLINE) & active).long())
+        done = done | ((choice == END) & active)
+        if bool(done.all()):
             break
-        attn = torch.cat([attn, torch.ones(batch, 1, dtype=attn.dtype, device=device)], dim=1)
-        step_ids = torch.tensor(feed, device=device).unsqueeze(1)
-        result = model(input_ids=step_ids, attention_mask=attn, position_ids=next_pos,
-                       use_cache=True, **{CACHE_KW: cache})
+        feed = torch.where(done, torch.full_like(choice, PAD), choice)
+        if can_drop and bool(done.any()):
+            keep = (~done).nonzero().flatten()
+            cache.batch_select_indices(keep)
+            alive, width, rows, col, done, feed, next_pos = (t[keep] for t in (alive, width, rows, col, done, feed,
+                                                                              next_pos))
+            attn_full = attn_full[keep]
+            padded = padded and bool((attn_full[:, :n] == 0).any())
+        step_ids = lookup[feed].unsqueeze(1)
+        if padded:
+            result = model(input_ids=step_ids, attention_mask=attn_full[:, : n + step + 1], position_ids=next_pos,
+                           use_cache=True, **{CACHE_KW: cache})
+        else:
+            result = model(input_ids=step_ids, position_ids=next_pos, use_cache=True, **{CACHE_KW: cache})
         cache = getattr(result, CACHE_KW)
         logits = result.logits[:, -1]
         next_pos = next_pos + 1
-    return [(t, float(lp)) for t, lp in zip(out_tokens, logprob)]
+    ids_of = vocab.ids
+    out = []
+    sym_rows, lengths, lps = symbols.cpu().tolist(), length.cpu().tolist(), logprob.cpu().tolist()
+    for i in range(batch):
+        out.append(([ids_of[s] for s in sym_rows[i][: lengths[i]]], float(lps[i])))
+    return out
 
 
 def model_max_positions(model) -> int:
@@ -163,14 +326,30 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
         if not views:
             raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
         candidates = []
-        for start in range(0, len(views), config.batch_size):
-            chunk = views[start:start + config.batch_size]
-            decoded = greedy_decode(model, [v.prompt.ids for v in chunk], vocab, max_positions)
+        if config.sampler not in SAMPLERS:
+            raise ArcTTTError(f"unknown sampler '{config.sampler}'; choose from {', '.join(SAMPLERS)}")
+        # equal prompt lengths side by side: a chunk of one length decodes without padding or mask;
+        # candidates are still listed in view order, as voting sees them
+        order = sorted(range(len(views)), key=lambda j: len(views[j].prompt))
+        decoded_of: dict[int, list[tuple[list[int], float]]] = {}
+        for start in range(0, len(order), config.batch_size):
+            chunk = [views[j] for j in order[start:start + config.batch_size]]
+            if config.sampler == "dfs":
+                from .dfs import dfs_decode
+
+                decoded_per_view = [dfs_decode(model, v.prompt.ids, vocab, max_positions, config.dfs_threshold,
+                                               config.dfs_max_results) for v in chunk]
+            else:
+                decoded_per_view = [[d] for d in greedy_decode(model, [v.prompt.ids for v in chunk], vocab,
+                                                               max_positions)]
+            decoded_of.update(zip(order[start:start + config.batch_size], decoded_per_view))
             if stats is not None:
                 stats["prompts"] = stats.get("prompts", 0) + len(chunk)
                 stats["prompt_tokens"] = stats.get("prompt_tokens", 0) + sum(len(v.prompt) for v in chunk)
-                stats["generated_tokens"] = stats.get("generated_tokens", 0) + sum(len(t) for t, _ in decoded)
-            for v, (tokens, lp) in zip(chunk, decoded):
+                stats["generated_tokens"] = stats.get("generated_tokens", 0) + sum(
+                    len(t) for d in decoded_per_view for t, _ in d)
+        for j, v in enumerate(views):
+            for tokens, lp in decoded_of[j]:
                 try:
                     grid = v.transform.invert(decode_grid(tokens, vocab))
                 except (CodecError, TransformError):
@@ -210,4 +389,4 @@ def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequenc
     return scores
 
 
-__all__ = ["InferenceConfig", "augmented_views", "greedy_decode", "predict", "score_grids", "output_length", "END"]
+__all__ = ["SAMPLERS", "InferenceConfig", "augmented_views", "greedy_decode", "predict", "score_grids", "output_length", "END"]

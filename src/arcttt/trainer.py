@@ -87,14 +87,49 @@ def collate(examples: Sequence[Encoded], pad_id: int, device) -> tuple[torch.Ten
     return (torch.from_numpy(ids).to(device), torch.from_numpy(attn).to(device), torch.from_numpy(target).to(device))
 
 
+def _right_padded(attn: torch.Tensor) -> bool:
+    """True when every row is ones then zeros (collate's layout): a causal LM then never attends to padding."""
+    if attn.dtype == torch.bool:
+        attn = attn.long()
+    if bool(attn.all()):
+        return True
+    return bool((attn[:, 1:] <= attn[:, :-1]).all())
+
+
+def _accepts_logits_to_keep(model) -> bool:
+    """Whether the model's forward takes `logits_to_keep` (HF causal LMs, also through PEFT)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def sequence_loss(model, ids: torch.Tensor, attn: torch.Tensor, target: torch.Tensor,
                   reduction: str = "sum") -> tuple[torch.Tensor, int]:
-    """Cross-entropy of the masked target tokens given their prefixes: (loss, number of targets)."""
-    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]
-    labels = ids[:, 1:]
+    """Cross-entropy of the masked target tokens given their prefixes: (loss, number of targets).
+
+    Fast path (same values): with right padding a causal LM needs no attention mask (real tokens never
+    see the pads behind them), which lets SDPA use its causal kernel instead of an explicit mask; and
+    the LM head is applied only at positions that predict a target (`logits_to_keep`), which matters
+    for models with large vocabularies.
+    """
     mask = target[:, 1:]
-    picked = logits[mask].float()
-    loss = F.cross_entropy(picked, labels[mask], reduction=reduction)
+    labels = ids[:, 1:]
+    kwargs = {"input_ids": ids, "attention_mask": None if _right_padded(attn) else attn}
+    if _accepts_logits_to_keep(model):
+        # positions t whose next token t+1 is a target in some row of the batch
+        keep = mask.any(0).nonzero().flatten()
+        logits = model(**kwargs, logits_to_keep=keep).logits  # [B, P, V]
+        picked = logits[mask[:, keep]].float()
+        gold = labels[:, keep][mask[:, keep]]
+    else:
+        logits = model(**kwargs).logits[:, :-1]
+        picked = logits[mask].float()
+        gold = labels[mask]
+    loss = F.cross_entropy(picked, gold, reduction=reduction)
     return loss, int(mask.sum())
 
 

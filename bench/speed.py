@@ -1,0 +1,259 @@
+"""Side-by-side speed of test-time training + augmented inference: a plain transformers + PEFT baseline
+(bench/baseline_hf.py) against arcttt's engine (Solver.solve), same model, tasks, TTT data and prompts.
+
+    python bench/speed.py --model models/arcttt-tiny --tasks 10 [--threads 1] [--ttt-steps N]
+
+Tasks are dev80 tasks picked at quantiles of their encoded length. For each task the two paths run
+back to back (order alternating task by task, so both share the machine's noise); ratios are taken
+from the same run. Writes bench/results/speed.json and speed.md.
+
+MFU of the TTT loop (LoRA): FLOPs = 2*N_frozen*T + 2*N_frozen*T (forward + input-gradient backward through
+the frozen linear weights) + 6*N_lora*T (forward, input and weight gradients of the adapters)
++ 3 * 2*L*d*sum(S^2) (causal attention scores and values: forward 2*L*d*S^2 per sequence of length S,
+backward twice that), where N counts linear-layer weights (embedding lookups excluded) and T the
+tokens trained on; divided by seconds and by the FLOP/s of a 2048x2048 fp32 matmul at the same thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import baseline_hf  # noqa: E402
+
+from arcttt.codec import encode_task  # noqa: E402
+from arcttt.datasets import load_dataset  # noqa: E402
+from arcttt.inference import InferenceConfig, augmented_views  # noqa: E402
+from arcttt.scoring import write_json_atomic  # noqa: E402
+from arcttt.solve import SolveConfig, Solver  # noqa: E402
+from arcttt.tasks import grid_to_list  # noqa: E402
+from arcttt.ttt import TTTConfig  # noqa: E402
+from arcttt.voting import vote  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs (sampled every 20 ms)."""
+
+    def __init__(self):
+        import psutil
+
+        self.proc = psutil.Process()
+        self.peak = 0
+
+    def __enter__(self):
+        self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    @property
+    def mib(self) -> float:
+        return self.peak / 2**20
+
+
+def pick_tasks(n: int):
+    tasks = load_dataset("arc1/eval", "dev80").tasks
+    ranked = sorted(tasks, key=lambda t: (len(encode_task(t, with_answer=True)), t.id))
+    if n >= len(ranked):
+        return ranked
+    idx = sorted({round(i * (len(ranked) - 1) / max(1, n - 1)) for i in range(n)}) if n > 1 else [len(ranked) // 2]
+    return [ranked[i] for i in idx]
+
+
+def matmul_flops(threads: int, n: int = 2048, repeats: int = 5) -> float:
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best
+
+
+def lora_ttt_flops(model, examples_lengths: list[int], steps: int, batches_per_epoch: int) -> float:
+    """FLOPs of the TTT loop under the formula in the module docstring (scaled to the steps run)."""
+    frozen = lora = 0
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear):
+            if "lora_" in name:
+                lora += mod.weight.numel()
+            elif not any(k in name for k in ("lora_",)):
+                frozen += mod.weight.numel()
+    cfg = model.config
+    layers, d = cfg.num_hidden_layers, cfg.hidden_size
+    tokens = sum(examples_lengths)
+    attn = 2 * layers * d * sum(s * s for s in examples_lengths)
+    per_epoch = 4 * frozen * tokens + 6 * lora * tokens + 3 * attn
+    return per_epoch * steps / batches_per_epoch
+
+
+def write_tiny_model(path: Path) -> None:
+    from arcttt.models import build_grid_lm, save_model
+
+    save_model(build_grid_lm("tiny", seed=0), path, {"note": "random tiny grid LM built by bench/speed.py"})
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None, help="model folder (default models/arcttt-tiny, else a random tiny LM)")
+    p.add_argument("--tasks", type=int, default=10, help="dev80 tasks picked at length quantiles")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for both paths")
+    p.add_argument("--ttt-steps", type=int, default=None, help="cap TTT steps (same for both); default: epochs")
+    p.add_argument("--epochs", type=float, default=TTTConfig().epochs)
+    p.add_argument("--max-examples", type=int, default=None, help="cap TTT examples per task (same for both)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="speed")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    tmp = None
+    model_path = args.model or ("models/arcttt-tiny" if Path("models/arcttt-tiny").exists() else None)
+    if model_path is None:
+        tmp = tempfile.TemporaryDirectory()
+        model_path = str(Path(tmp.name) / "tiny")
+        write_tiny_model(Path(model_path))
+    ttt_cfg = TTTConfig(max_steps=args.ttt_steps, epochs=args.epochs)
+    if args.max_examples:
+        ttt_cfg.data.max_examples = args.max_examples
+    inf_cfg = InferenceConfig()
+    solver = Solver(SolveConfig(model=model_path, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
+    vocab = solver.loaded.vocab
+    peak_flops = matmul_flops(args.threads)
+    tasks = pick_tasks(args.tasks)
+    rows = []
+    for k, task in enumerate(tasks):
+        visible = task.without_solutions()
+        row = {"task": task.id, "tokens": len(encode_task(task, with_answer=True))}
+
+        def run_baseline():
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                examples = solver.adapter.task_dataset(visible)  # the same data (config, seed) as arcttt
+                b = baseline_hf.ttt(model_path, examples, vocab, ttt_cfg, args.seed, task.id)
+                ttt_s = time.perf_counter() - t0
+                stats: dict = {}
+                t1 = time.perf_counter()
+                cands = []
+                for ti in range(len(visible.test)):
+                    views = augmented_views(visible, ti, inf_cfg, vocab, args.seed)
+                    cands.append(baseline_hf.infer(b.model, views, vocab, stats))
+                inf_s = time.perf_counter() - t1
+            attempts = [[grid_to_list(g) for g in vote(c, "hierarchical").attempts] for c in cands]
+            row["a"] = {"ttt_s": ttt_s, "inference_s": inf_s, "ttt_steps": b.steps, "ttt_tokens": b.tokens,
+                        "generated_tokens": stats.get("generated_tokens", 0), "peak_rss_mib": mem.mib,
+                        "attempts": attempts}
+
+        def run_arcttt():
+            with PeakRSS() as mem:
+                rec = solver.solve(visible)
+            if rec["status"] != "ok":
+                print(f"  arcttt failed on {task.id}: {rec['error']}", flush=True)
+            examples = solver.adapter.task_dataset(visible)
+            lengths = [len(e) for e in __import__("arcttt.ttt", fromlist=["x"]).encode_examples(
+                examples, vocab, ttt_cfg.loss)]
+            steps = rec["ttt"].get("steps", 0)
+            flops = lora_ttt_flops(solver.adapter.model, lengths, steps, int(np.ceil(len(lengths) / ttt_cfg.batch_size)))
+            t = rec["timings"]
+            row["b"] = {"ttt_s": t.get("ttt_s", 0.0), "inference_s": t.get("inference_s", 0.0), "ttt_steps": steps,
+                        "ttt_tokens": rec["ttt"].get("tokens", 0),
+                        "generated_tokens": rec.get("inference", {}).get("generated_tokens", 0),
+                        "peak_rss_mib": mem.mib, "attempts": rec["attempts"],
+                        "ttt_flops": flops, "ttt_mfu": flops / t["ttt_s"] / peak_flops if t.get("ttt_s") else 0.0}
+
+        for fn in ((run_baseline, run_arcttt) if k % 2 == 0 else (run_arcttt, run_baseline)):
+            fn()
+        solutions = [grid_to_list(p.output) for p in task.test]
+        for side in ("a", "b"):
+            r = row[side]
+            r["pass2"] = all(any(a == sol for a in att) for att, sol in zip(r["attempts"], solutions)) if r["attempts"] else False
+            r["ttt_tok_s"] = r["ttt_tokens"] / r["ttt_s"] if r["ttt_s"] else 0.0
+            r["gen_tok_s"] = r["generated_tokens"] / r["inference_s"] if r["inference_s"] else 0.0
+        row["same_attempts"] = row["a"]["attempts"] == row["b"]["attempts"]
+        row["ttt_ratio"] = row["a"]["ttt_s"] / row["b"]["ttt_s"] if row["b"]["ttt_s"] else None
+        row["inference_ratio"] = row["a"]["inference_s"] / row["b"]["inference_s"] if row["b"]["inference_s"] else None
+        row["total_ratio"] = (row["a"]["ttt_s"] + row["a"]["inference_s"]) / (row["b"]["ttt_s"] + row["b"]["inference_s"])
+        rows.append(row)
+        print(f"{task.id} ({row['tokens']} tok): TTT {row['a']['ttt_s']:.1f}s vs {row['b']['ttt_s']:.1f}s "
+              f"(x{row['ttt_ratio']:.2f}), inference {row['a']['inference_s']:.1f}s vs {row['b']['inference_s']:.1f}s "
+              f"(x{row['inference_ratio']:.2f}), same attempts {row['same_attempts']}", flush=True)
+
+    def med(key, side=None):
+        vals = [(r[side][key] if side else r[key]) for r in rows]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    summary = {side: {k: med(k, side) for k in ("ttt_s", "inference_s", "ttt_tok_s", "gen_tok_s", "peak_rss_mib")}
+               for side in ("a", "b")}
+    summary.update({k: med(k) for k in ("ttt_ratio", "inference_ratio", "total_ratio")})
+    summary["b"]["ttt_mfu"] = med("ttt_mfu", "b")
+    summary["same_attempts"] = sum(r["same_attempts"] for r in rows)
+    summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
+    command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = {"command": command, "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
+              "parameters": sum(p.numel() for p in solver.loaded.model.parameters()),
+              "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
+                         f"torch {torch.__version__}, threads {args.threads}",
+              "matmul_gflops": peak_flops / 1e9, "ttt": {"epochs": args.epochs, "max_steps": args.ttt_steps,
+                                                        "max_examples": ttt_cfg.data.max_examples},
+              "summary": summary, "tasks": rows}
+    for r in rows:
+        for side in ("a", "b"):
+            r[side].pop("attempts")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(RESULTS / f"{args.name}.json", report)
+    lines = ["| task | tokens | TTT s (a) | TTT s (b) | TTT x | infer s (a) | infer s (b) | infer x | total x | "
+             "same attempts | pass@2 a/b |", "| --- " * 11 + "|"]
+    for r in rows:
+        lines.append(f"| {r['task']} | {r['tokens']} | {r['a']['ttt_s']:.1f} | {r['b']['ttt_s']:.1f} | "
+                     f"{r['ttt_ratio']:.2f} | {r['a']['inference_s']:.1f} | {r['b']['inference_s']:.1f} | "
+                     f"{r['inference_ratio']:.2f} | {r['total_ratio']:.2f} | {r['same_attempts']} | "
+                     f"{int(r['a']['pass2'])}/{int(r['b']['pass2'])} |")
+    s = summary
+    lines += ["", f"Medians: TTT {s['a']['ttt_s']:.1f}s (a) vs {s['b']['ttt_s']:.1f}s (b), x{s['ttt_ratio']:.2f}; "
+              f"inference {s['a']['inference_s']:.1f}s vs {s['b']['inference_s']:.1f}s, x{s['inference_ratio']:.2f}; "
+              f"TTT+inference x{s['total_ratio']:.2f}.",
+              f"Train tokens/s {s['a']['ttt_tok_s']:,.0f} (a) vs {s['b']['ttt_tok_s']:,.0f} (b); generated tokens/s "
+              f"{s['a']['gen_tok_s']:,.0f} vs {s['b']['gen_tok_s']:,.0f}; peak RSS {s['a']['peak_rss_mib']:,.0f} vs "
+              f"{s['b']['peak_rss_mib']:,.0f} MiB (process-wide).",
+              f"TTT MFU of (b): {100 * s['b']['ttt_mfu']:.1f}% of {report['matmul_gflops']:.1f} GFLOP/s "
+              "(2048x2048 fp32 matmul, same threads); formula in bench/speed.py's docstring.",
+              f"Same attempts on {s['same_attempts']}/{len(rows)} tasks; pass@2 {s['pass2']['a']} (a) vs "
+              f"{s['pass2']['b']} (b).",
+              "", "(a) transformers Trainer + peft + one generate per prompt (bench/baseline_hf.py); "
+              "(b) arcttt Solver.solve.", f"Model: {report['model']} ({report['parameters']:,} parameters); "
+              f"{report['machine']}.", "", f"Reproduce: `{command}`"]
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

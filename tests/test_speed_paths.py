@@ -1,0 +1,150 @@
+"""The fast paths give the same numbers as plain reference implementations (no timing here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from arcttt.codec import END, GRID_VOCAB, NEWLINE, PAD, GridConstraint, encode_task
+from arcttt.inference import greedy_decode, grid_allowed, new_cache, CACHE_KW
+from arcttt.trainer import collate, sequence_loss
+from arcttt.ttt import TaskAdapter, TTTConfig
+from conftest import loaded, random_task, tiny_lm
+
+PAD_ID = GRID_VOCAB.id(PAD)
+
+
+def _examples(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return [encode_task(random_task(rng, k=int(rng.integers(1, 4)), max_side=5, task_id=f"r{i}"),
+                        loss="outputs", with_answer=True) for i in range(n)]
+
+
+def _hf_reference_loss(model, ex):
+    """The textbook way: right-padded batch, attention mask, labels -100 outside the loss mask."""
+    ids, attn, target = collate(ex, PAD_ID, "cpu")
+    labels = torch.where(target, ids, torch.full_like(ids, -100))
+    return model(input_ids=ids, attention_mask=attn, labels=labels).loss
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sequence_loss_equals_hf_loss_with_labels(seed):
+    model = tiny_lm(seed=seed)
+    ex = _examples(3, seed)
+    assert len({len(e) for e in ex}) > 1  # padding is exercised
+    ids, attn, target = collate(ex, PAD_ID, "cpu")
+    with torch.no_grad():
+        fast, n = sequence_loss(model, ids, attn, target)
+        ref = _hf_reference_loss(model, ex)
+    assert fast.item() / n == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_sequence_loss_gradients_equal_the_reference_through_lora():
+    adapter = TaskAdapter(loaded(tiny_lm(seed=2)), TTTConfig(lora_rank=4, lora_alpha=8))
+    model = adapter.model
+    params = adapter.trainable_parameters()
+    with torch.no_grad():  # LoRA B starts at zero: give it values so every gradient path is live
+        for p in params:
+            p.normal_(0, 0.05)
+    ex = _examples(2, 5)
+    ids, attn, target = collate(ex, PAD_ID, "cpu")
+    fast, n = sequence_loss(model, ids, attn, target)
+    (fast / n).backward()
+    g_fast = [p.grad.clone() for p in params]
+    for p in params:
+        p.grad = None
+    ref = _hf_reference_loss(model, ex)
+    ref.backward()
+    assert (fast / n).item() == pytest.approx(ref.item(), rel=1e-5)
+    for a, p in zip(g_fast, params):
+        torch.testing.assert_close(a, p.grad, rtol=1e-4, atol=1e-6)
+
+
+def _reference_greedy(model, prompt: np.ndarray, max_new_tokens: int):
+    """Token by token, the whole sequence re-run at every step, no cache, no batching."""
+    constraint = GridConstraint()
+    seq = list(prompt)
+    tokens, total = [], 0.0
+    for _ in range(max_new_tokens):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([seq])).logits[0, -1]
+        logp = torch.log_softmax(logits.float(), -1)
+        allowed = constraint.allowed()
+        s = max(allowed, key=lambda a: float(logp[GRID_VOCAB.id(a)]))
+        constraint.step(s)
+        tokens.append(GRID_VOCAB.id(s))
+        total += float(logp[GRID_VOCAB.id(s)])
+        seq.append(GRID_VOCAB.id(s))
+        if s == END:
+            break
+    return tokens, total
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_batched_cached_greedy_equals_a_plain_loop(seed):
+    model = tiny_lm(seed=seed)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)  # peaky: outputs of different lengths, rows leave the batch early
+    rng = np.random.default_rng(seed + 10)
+    prompts = [encode_task(random_task(rng, k=2, max_side=4)).ids for _ in range(4)]
+    prompts.append(prompts[0].copy())  # two of one length among others: padding and no padding
+    fast = greedy_decode(model, prompts, GRID_VOCAB, max_positions=1024, max_new_tokens=40)
+    for p, (tokens, lp) in zip(prompts, fast):
+        ref_tokens, ref_lp = _reference_greedy(model, p, 40)
+        assert tokens == ref_tokens
+        assert lp == pytest.approx(ref_lp, abs=1e-3)
+
+
+def test_equal_length_batch_without_mask_equals_each_prompt_alone():
+    model = tiny_lm(seed=7)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)
+    rng = np.random.default_rng(1)
+    task = random_task(rng, k=2, max_side=4)
+    prompts = [encode_task(task).ids] * 3
+    batch = greedy_decode(model, prompts, GRID_VOCAB, max_positions=1024, max_new_tokens=30)
+    alone = greedy_decode(model, prompts[:1], GRID_VOCAB, max_positions=1024, max_new_tokens=30)[0]
+    assert all(b[0] == alone[0] and b[1] == pytest.approx(alone[1], abs=1e-4) for b in batch)
+
+
+def test_vectorised_grid_constraint_equals_grid_constraint():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        c = GridConstraint()
+        width, rows, col = torch.tensor([-1]), torch.tensor([0]), torch.tensor([0])
+        while not c.done:
+            mask = grid_allowed(width, rows, col, 16)[0]
+            assert sorted(mask.nonzero().flatten().tolist()) == sorted(c.allowed())
+            opts = c.allowed()
+            special = [o for o in opts if o >= NEWLINE]
+            digits = [o for o in opts if o < NEWLINE]
+            s = int(rng.choice(special) if special and (not digits or rng.random() < 0.3) else rng.choice(digits))
+            c.step(s)
+            if s == NEWLINE:
+                if int(width) < 0:
+                    width = col.clone()
+                rows, col = rows + 1, torch.tensor([0])
+            elif s < NEWLINE:
+                col = col + 1
+
+
+def test_growing_cache_crops_and_selects_like_the_dynamic_cache():
+    from transformers import DynamicCache
+
+    model = tiny_lm(seed=1)
+    ids = torch.randint(0, 10, (3, 12))
+    grow = new_cache(model)
+    assert grow is not None
+    with torch.no_grad():
+        a = model(input_ids=ids, use_cache=True, **{CACHE_KW: grow})
+        b = model(input_ids=ids, use_cache=True, **{CACHE_KW: DynamicCache()})
+        for cache in (getattr(a, CACHE_KW), getattr(b, CACHE_KW)):
+            cache.crop(-4)
+            cache.batch_select_indices(torch.tensor([2, 0]))
+        step = torch.tensor([[3], [5]])
+        pos = torch.tensor([[8], [8]])
+        x = model(input_ids=step, position_ids=pos, use_cache=True, **{CACHE_KW: getattr(a, CACHE_KW)})
+        y = model(input_ids=step, position_ids=pos, use_cache=True, **{CACHE_KW: getattr(b, CACHE_KW)})
+    assert getattr(x, CACHE_KW).get_seq_length() == getattr(y, CACHE_KW).get_seq_length() == 9
+    torch.testing.assert_close(x.logits, y.logits, rtol=1e-5, atol=1e-5)
