@@ -75,8 +75,10 @@ class PeakRSS:
         return self.peak / 2**20
 
 
-def pick_tasks(n: int):
-    tasks = load_dataset("arc1/eval", "dev80").tasks
+def pick_tasks(n: int, max_positions: int):
+    """n dev80 tasks at quantiles of encoded length, among those whose prompts fit the context."""
+    tasks = [t for t in load_dataset("arc1/eval", "dev80").tasks
+             if len(encode_task(t, with_answer=True)) < max_positions - 2]
     ranked = sorted(tasks, key=lambda t: (len(encode_task(t, with_answer=True)), t.id))
     if n >= len(ranked):
         return ranked
@@ -145,7 +147,9 @@ def main(argv=None) -> int:
     solver = Solver(SolveConfig(model=model_path, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
     vocab = solver.loaded.vocab
     peak_flops = matmul_flops(args.threads)
-    tasks = pick_tasks(args.tasks)
+    from arcttt.inference import model_max_positions
+    tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model))
+    max_pos = model_max_positions(solver.loaded.model)
     rows = []
     for k, task in enumerate(tasks):
         visible = task.without_solutions()
@@ -162,6 +166,7 @@ def main(argv=None) -> int:
                 cands = []
                 for ti in range(len(visible.test)):
                     views = augmented_views(visible, ti, inf_cfg, vocab, args.seed)
+                    views = [v for v in views if len(v.prompt) < max_pos - 2]  # as arcttt does
                     cands.append(baseline_hf.infer(b.model, views, vocab, stats))
                 inf_s = time.perf_counter() - t1
             attempts = [[grid_to_list(g) for g in vote(c, "hierarchical").attempts] for c in cands]
