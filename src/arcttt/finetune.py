@@ -53,6 +53,8 @@ class FinetuneConfig:
     checkpoint_every: int = 200
     device: str = "auto"
     dtype: str = "auto"
+    threads: int | None = None
+    """Torch CPU threads (None: torch's default)."""
     out: str = "models/arcttt-custom"
     extra: dict = field(default_factory=dict)
 
@@ -151,9 +153,10 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
     import torch
 
     from .codec import PAD
-    from .models import build_grid_lm, load_model, parameter_count, pick_device, pick_dtype, save_model
+    from .models import build_grid_lm, load_model, parameter_count, pick_device, pick_dtype, save_model, set_threads
     from .trainer import TrainConfig, train
 
+    set_threads(config.threads)
     tasks, record = training_pool(config)
     if not tasks:
         raise ArcTTTError("no training tasks left")

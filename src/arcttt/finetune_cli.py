@@ -28,6 +28,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
     p.add_argument("--device", default=d.device)
     p.add_argument("--dtype", default=d.dtype)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: one per core)")
     p.add_argument("--out", default=d.out, help="model folder to write (re-running resumes from its checkpoint)")
     p.add_argument("--quiet", action="store_true")
 
@@ -45,7 +46,7 @@ def run(args) -> int:
         eval_sets=args.eval_sets, drop_overlap=args.drop_overlap, size=args.size, init=args.init,
         steps=args.steps, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
         max_tokens=args.max_tokens, loss=args.loss, seed=args.seed, checkpoint_every=args.checkpoint_every,
-        device=args.device, dtype=args.dtype, out=args.out)
+        device=args.device, dtype=args.dtype, threads=args.threads, out=args.out)
     path = finetune(config, progress=not args.quiet)
     print(f"model written to {path}")
     return 0

@@ -107,6 +107,14 @@ def pick_dtype(device: torch.device, dtype: str | None = None) -> torch.dtype:
     return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
+def set_threads(threads: int | None) -> None:
+    """Torch CPU threads; None keeps torch's default. On a busy machine fewer threads can be much faster."""
+    if threads is not None:
+        if threads < 1:
+            raise ArcTTTError(f"threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+
+
 def save_model(model, path: str | Path, extra: dict | None = None) -> None:
     """Save as a Hugging Face folder with the grid tokenizer (and arcttt.json metadata)."""
     path = Path(path)

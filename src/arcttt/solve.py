@@ -56,11 +56,13 @@ class SolveConfig:
     ttt: TTTConfig = field(default_factory=TTTConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     executor: str = "serial"
+    threads: int | None = None
+    """Torch CPU threads (None: torch's default, one per core)."""
 
     def result_affecting(self) -> dict:
         """The fields that change predictions; a resumed run must agree on them."""
         d = asdict(self)
-        for k in ("out", "max_tasks", "executor", "device"):
+        for k in ("out", "max_tasks", "executor", "device", "threads"):
             d.pop(k)
         return d
 
@@ -80,9 +82,10 @@ class Solver:
     """Holds the model and its adapter; solves one task at a time (the base is loaded once)."""
 
     def __init__(self, config: SolveConfig, progress: bool = False):
-        from .models import load_model
+        from .models import load_model, set_threads
 
         self.config = config
+        set_threads(config.threads)
         self.loaded = load_model(config.model, config.device, config.dtype, config.gguf_file)
         self.adapter = TaskAdapter(self.loaded, config.ttt, config.seed, progress=progress)
 

@@ -23,6 +23,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--dtype", default=d.dtype, help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16")
     p.add_argument("--executor", default=d.executor, choices=["serial", "ray"])
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: one per core; use 1 on a machine busy with other jobs)")
     p.add_argument("--voting", default=d.voting, choices=["hierarchical", "flat", "poe"],
                    help="poe: product of experts over the top candidates (rescored under every view)")
     p.add_argument("--poe-candidates", type=int, default=d.poe_candidates)
@@ -74,7 +76,7 @@ def config_from_args(args):
                        gguf_file=args.gguf_file, seed=args.seed, device=args.device, dtype=args.dtype,
                        voting=args.voting, poe_candidates=args.poe_candidates, max_tasks=args.max_tasks,
                        ttt=ttt, inference=inf,
-                       executor=args.executor)
+                       executor=args.executor, threads=args.threads)
 
 
 def run(args) -> int:
