@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         print(f"run {i}: {wall:.1f}s (ttt {t['ttt_s']:.1f}s, inference {t['inference_s']:.1f}s)", flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     report = {"task": task.id, "task_tokens": len(encode_task(task, with_answer=True)), "model": args.model,
-              "parameters": sum(p.numel() for p in solver.loaded.model.parameters()),
+              "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch threads {torch.get_num_threads()}",
               "median": med, "runs": runs, "under_60s": med["total_s"] < 60}
     RESULTS.mkdir(parents=True, exist_ok=True)

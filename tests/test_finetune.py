@@ -12,8 +12,8 @@ import torch
 import arcttt.trainer as trainer_mod
 from arcttt.cli import main
 from arcttt.codec import encode_task
-from arcttt.finetune import (ContaminationError, FinetuneConfig, epoch_examples, finetune, overlap, task_example,
-                             training_pool)
+from arcttt.finetune import (ContaminationError, FinetuneConfig, epoch_examples, finetune, overlap,
+                             recorded_training_pool, task_example, training_pool)
 from arcttt.generators import generate_task
 from arcttt.models import load_model
 from arcttt.tasks import Pair, Task
@@ -130,4 +130,9 @@ def test_tiny_finetune_writes_a_loadable_model_and_resumes(folders, tmp_path, mo
     # and the result can start another fine-tuning run (init from a folder)
     cont = finetune(_config(folders, tmp_path, out=str(tmp_path / "cont"), init=str(whole), steps=2,
                             checkpoint_every=0), progress=False)
-    assert json.loads((cont / "arcttt.json").read_text())["steps"] == 2
+    cont_meta = json.loads((cont / "arcttt.json").read_text())
+    assert cont_meta["steps"] == 2
+    # it records the earlier stage, so its whole training pool can be rebuilt for contamination checks
+    assert cont_meta["init"]["config"] == meta["config"]
+    pool_ids = [t.id for t in recorded_training_pool(cont)]
+    assert sorted(pool_ids) == sorted([t.id for t in train_tasks] * 2)

@@ -106,20 +106,33 @@ def training_pool(config: FinetuneConfig) -> tuple[list[Task], dict]:
     return tasks, record
 
 
-def recorded_training_pool(model_path: str | Path) -> list[Task]:
-    """Rebuild the exact training pool of a model from the config saved in its arcttt.json."""
+def read_training_record(model_path: str | Path) -> dict:
+    """A model's arcttt.json: its fine-tuning config and data record (and its init model's, nested)."""
     import json
 
     meta_path = Path(model_path) / "arcttt.json"
     if not meta_path.is_file():
         raise ArcTTTError(f"{meta_path} is missing: the model's training data is unknown")
-    meta = json.loads(meta_path.read_text())
+    return json.loads(meta_path.read_text())
+
+
+def pool_from_record(meta: dict) -> list[Task]:
+    """Every task a model was trained on, through all its fine-tuning stages (meta['init'] nests the previous)."""
     cfg = dict(meta["config"])
     cfg["generated_difficulty"] = tuple(cfg["generated_difficulty"])
     tasks, record = training_pool(FinetuneConfig(**cfg))
     if record != meta["data"]:
-        raise ArcTTTError(f"{model_path}: the recorded training data can no longer be rebuilt exactly")
+        raise ArcTTTError("the recorded training data can no longer be rebuilt exactly")
+    if cfg.get("init"):
+        if "init" not in meta:
+            raise ArcTTTError(f"the model continued from {cfg['init']} but does not record that model's training")
+        tasks += pool_from_record(meta["init"])
     return tasks
+
+
+def recorded_training_pool(model_path: str | Path) -> list[Task]:
+    """Rebuild the exact training pool of a model from the config saved in its arcttt.json."""
+    return pool_from_record(read_training_record(model_path))
 
 
 def task_example(task: Task, rng, max_tokens: int, vocab=GRID_VOCAB, loss: str = "outputs") -> Encoded | None:
@@ -182,5 +195,7 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
         "train_seconds": result.seconds, "wall_seconds_this_call": time.time() - start,
         "final_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])),
     }
+    if config.init and (Path(config.init) / "arcttt.json").is_file():
+        meta["init"] = read_training_record(config.init)  # the earlier stages' data, for contamination checks
     save_model(model, out, extra=meta)
     return out
