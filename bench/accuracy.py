@@ -25,7 +25,6 @@ from arcttt.inference import InferenceConfig
 from arcttt.scoring import write_json_atomic
 from arcttt.solve import SolveConfig, solve_dataset
 from arcttt.ttt import TTTConfig
-from arcttt.ttt_data import TTTDataConfig
 
 RESULTS = Path(__file__).parent / "results"
 

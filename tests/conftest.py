@@ -183,3 +183,21 @@ def tiny_model_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny"
     save_model(tiny_lm(seed=0, hidden=64, max_positions=512), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def overfit():
+    """A tiny model trained on one task's answer until it knows it by heart (read-only: do not train it)."""
+    import torch
+
+    from arcttt.codec import GRID_VOCAB, PAD, encode_task
+    from arcttt.trainer import TrainConfig, train
+
+    task = colour_map_task(11, side=3, k=3)
+    model = tiny_lm(seed=0, hidden=64)
+    example = encode_task(task, vocab=GRID_VOCAB, loss="query", with_answer=True)
+    torch.manual_seed(0)
+    res = train(model, [example], TrainConfig(lr=3e-3, max_steps=120, batch_size=1, warmup_frac=0.05),
+                pad_id=GRID_VOCAB.id(PAD))
+    assert res.losses[-1] < 0.05, res.losses[-5:]
+    return model, task

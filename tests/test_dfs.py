@@ -8,24 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, PAD, decode_grid, encode, encode_task
+from arcttt.codec import GRID_VOCAB, decode_grid, encode_task
 from arcttt.dfs import dfs_decode
 from arcttt.errors import ArcTTTError
 from arcttt.inference import InferenceConfig, greedy_decode, predict, score_grids
-from arcttt.trainer import TrainConfig, train
 from conftest import colour_map_task, random_task, tiny_lm
-
-
-@pytest.fixture(scope="module")
-def overfit():
-    task = colour_map_task(11, side=3, k=3)
-    model = tiny_lm(seed=0, hidden=64)
-    example = encode_task(task, vocab=GRID_VOCAB, loss="query", with_answer=True)
-    torch.manual_seed(0)
-    res = train(model, [example], TrainConfig(lr=3e-3, max_steps=120, batch_size=1, warmup_frac=0.05),
-                pad_id=GRID_VOCAB.id(PAD))
-    assert res.losses[-1] < 0.05
-    return model, task
 
 
 def _teacher_forced_logprob(model, prompt: np.ndarray, tokens: list[int]) -> float:

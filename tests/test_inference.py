@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, PAD, CodecError, decode_grid, encode, encode_task
+from arcttt.codec import GRID_VOCAB, CodecError, decode_grid, encode_task
 from arcttt.errors import ArcTTTError
 from arcttt.inference import (MAX_OUTPUT_TOKENS, InferenceConfig, augmented_views, greedy_decode, predict,
                               score_grids)
 from arcttt.tasks import Pair, Task
-from arcttt.trainer import TrainConfig, train
 from arcttt.transforms import VOTING_NAMES
 from conftest import colour_map_task, random_task, tiny_lm
 
@@ -73,19 +72,6 @@ def test_prompt_filling_the_context_is_an_error():
         greedy_decode(model, [long], GRID_VOCAB, max_positions=64)
     with pytest.raises(ArcTTTError, match="longer than the context limit"):
         predict(model, GRID_VOCAB, colour_map_task(0, side=6, k=3), IDENTITY)
-
-
-@pytest.fixture(scope="module")
-def overfit():
-    """A tiny model trained on one task's answer until it knows it by heart."""
-    task = colour_map_task(11, side=3, k=3)
-    model = tiny_lm(seed=0, hidden=64)
-    example = encode_task(task, vocab=GRID_VOCAB, loss="query", with_answer=True)
-    torch.manual_seed(0)
-    res = train(model, [example], TrainConfig(lr=3e-3, max_steps=120, batch_size=1, warmup_frac=0.05),
-                pad_id=GRID_VOCAB.id(PAD))
-    assert res.losses[-1] < 0.05, res.losses[-5:]
-    return model, task
 
 
 def test_overfit_model_decodes_the_target_grid(overfit):

@@ -9,12 +9,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arcttt.codec import END, GRID_VOCAB, INPUT, NEWLINE, OUTPUT, Vocab, grid_symbols  # noqa: E402
+from arcttt.codec import END, GRID_VOCAB, INPUT, NEWLINE, OUTPUT, Vocab  # noqa: E402
 from arcttt.generators import generate_task  # noqa: E402
 from arcttt.inference import InferenceConfig, greedy_decode, predict  # noqa: E402
 from arcttt.models import GridLMConfig, LoadedModel, build_grid_lm, save_model  # noqa: E402
 from arcttt.ttt import TaskAdapter, TTTConfig  # noqa: E402
-from arcttt.ttt_data import TTTDataConfig  # noqa: E402
 from arcttt.vllm_backend import (  # noqa: E402
     adapter_problems, build_requests, grid_regex, grid_text_ok, grid_token_ids, predict_with, save_adapter)
 

@@ -18,7 +18,7 @@ from .codec import Encoded, GRID_VOCAB, encode, sequence_length
 from .datasets import load
 from .errors import ArcTTTError
 from .seeding import rng_for
-from .tasks import Pair, Task, grid_key
+from .tasks import Task, grid_key
 from .transforms import SYMMETRY_NAMES, compose, parse, random_colour_permutation
 
 

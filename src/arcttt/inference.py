@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .codec import END, NEWLINE, PAD, CodecError, Encoded, GridConstraint, Vocab, decode_grid, encode, output_length
+from .codec import END, NEWLINE, PAD, CodecError, Encoded, Vocab, decode_grid, encode, output_length
 from .errors import ArcTTTError, TransformError
 from .seeding import rng_for
 from .tasks import MAX_SIDE, Grid, Task, grid_key
