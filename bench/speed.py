@@ -221,7 +221,7 @@ def main(argv=None) -> int:
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report = {"command": command, "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
-              "parameters": sum(p.numel() for p in solver.loaded.model.parameters()),
+              "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
                          f"torch {torch.__version__}, threads {args.threads}",
               "matmul_gflops": peak_flops / 1e9, "ttt": {"epochs": args.epochs, "max_steps": args.ttt_steps,
