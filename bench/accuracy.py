@@ -131,7 +131,8 @@ def main(argv=None) -> int:
             if args.only and name not in args.only:
                 continue
             slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
-            config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(runs / suite / slug),
+            out = runs / Path(args.model).name / suite / slug
+            config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out),
                                  seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks)
             print(f"== {suite}: {name}", flush=True)
             summary = solve_dataset(config)
