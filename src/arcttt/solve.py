@@ -226,17 +226,20 @@ def summarise(tasks: list[Task], records: dict[str, dict], run_seconds: float) -
     return summary
 
 
+def _first(config: SolveConfig, tasks: list[Task]) -> list[Task]:
+    """The tasks a run covers: all selected ones, or the first max_tasks."""
+    return tasks[: config.max_tasks] if config.max_tasks else tasks
+
+
 def selected_tasks(config: SolveConfig) -> list[Task]:
     """The tasks a run covers, without their test outputs."""
-    res = load_dataset(config.dataset, config.tasks)
-    tasks = res.tasks[: config.max_tasks] if config.max_tasks else res.tasks
-    return [t.without_solutions() for t in tasks]
+    return [t.without_solutions() for t in _first(config, load_dataset(config.dataset, config.tasks).tasks)]
 
 
 def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> dict:
     """Solve every selected task into the run directory; returns the summary."""
     res = load_dataset(config.dataset, config.tasks)
-    tasks = res.tasks[: config.max_tasks] if config.max_tasks else res.tasks
+    tasks = _first(config, res.tasks)
     if not tasks:
         raise ArcTTTError(f"no tasks selected from {config.dataset}")
     run = RunDir(config.out)
