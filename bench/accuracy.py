@@ -118,6 +118,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", default="runs/bench-accuracy")
     p.add_argument("--name", default="accuracy", help="output file stem in bench/results/")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: one per core; use 1 per job when two jobs share the CPU)")
     args = p.parse_args(argv)
     suites = args.suite or ["dev80", "heldout"]
     runs = Path(args.runs)
@@ -133,7 +135,8 @@ def main(argv=None) -> int:
             slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
             out = runs / Path(args.model).name / suite / slug
             config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out),
-                                 seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks)
+                                 seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks,
+                                 threads=args.threads)
             print(f"== {suite}: {name}", flush=True)
             summary = solve_dataset(config)
             rows.append({"suite": suite, "setting": name, "run": config.out, "score": summary["score"],

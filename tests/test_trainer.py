@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from arcttt.codec import GRID_VOCAB, PAD, encode, encode_task
 from arcttt.trainer import (TrainConfig, TrainingError, bucketed_batches, collate, cosine_lr, sequence_loss,
-                            train)
+                            time_lr, train)
 from conftest import colour_map_task, random_task, tiny_lm
 
 PAD_ID = GRID_VOCAB.id(PAD)
@@ -104,6 +104,22 @@ def test_cosine_schedule():
     assert cosine_lr(10, 100, 10, 0.0) == pytest.approx(1.0)
     assert cosine_lr(100, 100, 10, 0.1) == pytest.approx(0.1)
     assert cosine_lr(55, 100, 10, 0.0) == pytest.approx(0.5)
+
+
+def test_time_schedule_follows_the_elapsed_fraction():
+    assert time_lr(0.0, 0.1, 0.0) < 0.02
+    assert time_lr(0.1, 0.1, 0.0) == pytest.approx(1.0)
+    assert time_lr(0.55, 0.1, 0.0) == pytest.approx(0.5)
+    assert time_lr(1.0, 0.1, 0.2) == pytest.approx(0.2)
+    assert time_lr(3.0, 0.1, 0.2) == pytest.approx(0.2)  # past the budget: stays at the floor
+
+
+def test_time_budget_stops_training_and_steps_still_cap_it():
+    ex = _examples(4)
+    spent = train(tiny_lm(), ex, TrainConfig(lr=1e-3, max_steps=50, max_seconds=1e-9, batch_size=2), PAD_ID)
+    assert spent.steps == 1  # the budget is gone after the first step
+    capped = train(tiny_lm(), ex, TrainConfig(lr=1e-3, max_steps=3, max_seconds=3600, batch_size=2), PAD_ID)
+    assert capped.steps == 3
 
 
 def test_training_lowers_the_loss_and_is_deterministic():

@@ -42,6 +42,8 @@ class FinetuneConfig:
     init: str | None = None
     """Start from this model folder instead of a random grid LM."""
     steps: int = 2000
+    time_budget: float | None = None
+    """Seconds of training (the schedule follows elapsed time; steps then only caps it)."""
     lr: float = 1e-3
     batch_size: int = 8
     grad_accum: int = 1
@@ -182,7 +184,8 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
         device = pick_device(config.device)
         model.to(device=device, dtype=pick_dtype(device, config.dtype))
     torch.manual_seed(config.seed)
-    tc = TrainConfig(lr=config.lr, max_steps=config.steps, batch_size=config.batch_size,
+    tc = TrainConfig(lr=config.lr, max_steps=config.steps, max_seconds=config.time_budget,
+                     batch_size=config.batch_size,
                      grad_accum=config.grad_accum, warmup_frac=config.warmup_frac,
                      weight_decay=config.weight_decay, seed=config.seed,
                      checkpoint_every=config.checkpoint_every, progress=progress, desc="finetune")

@@ -19,6 +19,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", default=d.size, choices=list(PRESETS), help="grid-LM preset for a new model")
     p.add_argument("--init", default=None, help="continue from this model folder")
     p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="train for this many seconds (warmup and cosine decay follow the clock; --steps caps it)")
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--grad-accum", type=int, default=d.grad_accum)
@@ -44,7 +46,8 @@ def run(args) -> int:
     config = FinetuneConfig(
         data=args.data, generated_per_family=args.generated_per_family, generated_difficulty=(lo, hi),
         eval_sets=args.eval_sets, drop_overlap=args.drop_overlap, size=args.size, init=args.init,
-        steps=args.steps, lr=args.lr, batch_size=args.batch_size, grad_accum=args.grad_accum,
+        steps=args.steps, time_budget=args.time_budget, lr=args.lr, batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
         max_tokens=args.max_tokens, loss=args.loss, seed=args.seed, checkpoint_every=args.checkpoint_every,
         device=args.device, dtype=args.dtype, threads=args.threads, out=args.out)
     path = finetune(config, progress=not args.quiet)

