@@ -27,6 +27,7 @@ from arcttt.solve import SolveConfig, solve_dataset
 from arcttt.ttt import TTTConfig
 
 RESULTS = Path(__file__).parent / "results"
+LEVELS = ["easy", "medium", "hard", "expert"]  # dev80's difficulty levels, in the paper's order
 
 
 def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
@@ -99,7 +100,9 @@ def markdown(report: dict) -> str:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["rows"]:
         s = row["score"]
-        levels = ", ".join(f"{k} {v['solved']}/{v['tasks']}" for k, v in sorted(s.get("per_level", {}).items()))
+        per_level = s.get("per_level", {})
+        order = sorted(per_level, key=lambda k: (LEVELS.index(k) if k in LEVELS else len(LEVELS), k))
+        levels = ", ".join(f"{k} {per_level[k]['solved']}/{per_level[k]['tasks']}" for k in order)
         lines.append(f"| {row['suite']} | {row['setting']} | {s['tasks_correct']}/{s['tasks_total']} | "
                      f"{100 * s['task_accuracy']:.1f}% | {100 * s['output_accuracy']:.1f}% | "
                      f"{row['seconds_per_task']} | {levels} |")

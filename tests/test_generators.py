@@ -213,6 +213,13 @@ def test_ambiguous_demonstrations_are_detected():
     assert _pinned_down(fam, train, [Pair(odd.T.copy(), fam.rule(odd.T.copy(), params))], params)
 
 
+def test_generate_many_in_processes_gives_the_same_tasks_in_the_same_order():
+    serial = list(generate_many("train", per_family=2, difficulty=(0.0, 1.0), seed=5))
+    parallel = list(generate_many("train", per_family=2, difficulty=(0.0, 1.0), seed=5, workers=2))
+    assert [t.id for t in parallel] == [t.id for t in serial]
+    assert [(t.to_json(), t.meta) for t in parallel] == [(t.to_json(), t.meta) for t in serial]
+
+
 def test_generate_many():
     tasks = list(generate_many("held-out", per_family=3, difficulty=(0.2, 0.4), seed=10))
     held = list_families("held-out")

@@ -9,6 +9,7 @@ is checked against every evaluation set named: a shared task id or an identical
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,7 +96,9 @@ def training_pool(config: FinetuneConfig) -> tuple[list[Task], dict]:
         from .generators import generate_many, list_families
 
         fams = [f.name for f in list_families("train")]
-        gen = list(generate_many(fams, config.generated_per_family, config.generated_difficulty, config.seed))
+        big = config.generated_per_family * len(fams) >= 5000  # worth starting worker processes
+        gen = list(generate_many(fams, config.generated_per_family, config.generated_difficulty, config.seed,
+                                 workers=(os.cpu_count() or 1) if big else 1))
         n_generated = len(gen)
         tasks += gen
     bad = overlap(tasks, load_eval_tasks(config.eval_sets)) if config.eval_sets else {}

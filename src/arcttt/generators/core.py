@@ -241,18 +241,40 @@ def resolve_families(spec: str | Iterable[str]) -> list[str]:
 
 
 def generate_many(families: str | Iterable[str] = "all", per_family: int = 1,
-                  difficulty: float | tuple[float, float] = (0.0, 1.0), seed: int = 0) -> Iterator[Task]:
-    """`per_family` tasks of each family; difficulties spread evenly over [lo, hi]; seeds from `seed` up."""
+                  difficulty: float | tuple[float, float] = (0.0, 1.0), seed: int = 0,
+                  workers: int = 1) -> Iterator[Task]:
+    """`per_family` tasks of each family; difficulties spread evenly over [lo, hi]; seeds from `seed` up.
+
+    With workers > 1 the families are generated in that many processes: the same tasks in the
+    same order (each task depends only on its family, seed and difficulty), a pool of tens of
+    thousands of tasks in a fraction of the time.
+    """
     names = resolve_families(families)
     lo, hi = (difficulty, difficulty) if isinstance(difficulty, (int, float)) else difficulty
     if not 0.0 <= lo <= hi <= 1.0:
         raise ArcTTTError(f"difficulty range must satisfy 0 <= lo <= hi <= 1, got {lo}:{hi}")
     if per_family < 1:
         raise ArcTTTError(f"per_family must be at least 1, got {per_family}")
-    for name in names:
-        for i in range(per_family):
-            d = lo if per_family == 1 else lo + (hi - lo) * i / (per_family - 1)
-            yield generate_task(name, seed + i, round(d, 3))
+    jobs = [(name, per_family, lo, hi, seed) for name in names]
+    if workers <= 1 or len(jobs) < 2:
+        for job in jobs:
+            yield from _family_tasks(job)
+        return
+    import multiprocessing
+
+    # spawn, not fork: the caller may already run torch's thread pools, which a forked child can inherit locked
+    with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+        for tasks in pool.imap(_family_tasks, jobs):
+            yield from tasks
+
+
+def _family_tasks(job: tuple[str, int, float, float, int]) -> list[Task]:
+    name, per_family, lo, hi, seed = job
+    out = []
+    for i in range(per_family):
+        d = lo if per_family == 1 else lo + (hi - lo) * i / (per_family - 1)
+        out.append(generate_task(name, seed + i, round(d, 3)))
+    return out
 
 
 def families_table() -> str:
