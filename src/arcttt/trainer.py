@@ -136,20 +136,23 @@ def sequence_loss(model, ids: torch.Tensor, attn: torch.Tensor, target: torch.Te
     return loss, int(mask.sum())
 
 
+def _cosine_decay(progress: float, min_frac: float) -> float:
+    """From 1 at progress 0 down to min_frac at progress >= 1."""
+    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
 def cosine_lr(step: int, total: int, warmup: int, min_frac: float) -> float:
     """Multiplier of the peak learning rate at an optimizer step."""
     if step < warmup:
         return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return _cosine_decay((step - warmup) / max(1, total - warmup), min_frac)
 
 
 def time_lr(fraction: float, warmup_frac: float, min_frac: float) -> float:
     """Multiplier of the peak learning rate after `fraction` of a time budget."""
     if fraction < warmup_frac:
         return min(1.0, (fraction + 1e-3) / warmup_frac)
-    progress = (fraction - warmup_frac) / max(1e-9, 1 - warmup_frac)
-    return min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return _cosine_decay((fraction - warmup_frac) / max(1e-9, 1 - warmup_frac), min_frac)
 
 
 def _state_path(checkpoint_dir: Path) -> Path:
@@ -175,11 +178,9 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
         raise TrainingError("no training examples")
     micro_per_epoch = math.ceil(len(first) / config.batch_size)
     steps_per_epoch = math.ceil(micro_per_epoch / config.grad_accum)  # the last group may be short
-    if config.max_seconds:
-        total = config.max_steps or 10**12
-    else:
-        total = config.max_steps or max(1, round(config.epochs * steps_per_epoch))
-    warmup = max(1, round(config.warmup_frac * total)) if config.warmup_frac > 0 else 0
+    # a time budget without max_steps has no step total: the clock ends training and drives the schedule
+    total = config.max_steps or (None if config.max_seconds else max(1, round(config.epochs * steps_per_epoch)))
+    warmup = max(1, round(config.warmup_frac * total)) if total and config.warmup_frac > 0 else 0
     result = TrainResult()
 
     def multiplier(step: int) -> float:
@@ -202,10 +203,10 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
     if config.progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total if total < 10**12 else None, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
+        bar = tqdm(total=total, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
     start = time.perf_counter() - result.seconds
     for micro_batches in _micro_batch_stream(get_epoch, config, result.steps * config.grad_accum):
-        if result.steps >= total or (config.max_seconds and result.seconds >= config.max_seconds):
+        if (total and result.steps >= total) or (config.max_seconds and result.seconds >= config.max_seconds):
             break
         opt.zero_grad(set_to_none=True)
         group = micro_batches
