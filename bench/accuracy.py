@@ -22,12 +22,11 @@ from pathlib import Path
 from arcttt.finetune import pair_keys, recorded_training_pool
 from arcttt.generators import generate_task, list_families
 from arcttt.inference import InferenceConfig
-from arcttt.scoring import write_json_atomic
+from arcttt.scoring import ordered_levels, write_json_atomic
 from arcttt.solve import SolveConfig, solve_dataset
 from arcttt.ttt import TTTConfig
 
 RESULTS = Path(__file__).parent / "results"
-LEVELS = ["easy", "medium", "hard", "expert"]  # dev80's difficulty levels, in the paper's order
 
 
 def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
@@ -101,8 +100,8 @@ def markdown(report: dict) -> str:
     for row in report["rows"]:
         s = row["score"]
         per_level = s.get("per_level", {})
-        order = sorted(per_level, key=lambda k: (LEVELS.index(k) if k in LEVELS else len(LEVELS), k))
-        levels = ", ".join(f"{k} {per_level[k]['solved']}/{per_level[k]['tasks']}" for k in order)
+        levels = ", ".join(f"{k} {per_level[k]['solved']}/{per_level[k]['tasks']}"
+                           for k in ordered_levels(per_level))
         lines.append(f"| {row['suite']} | {row['setting']} | {s['tasks_correct']}/{s['tasks_total']} | "
                      f"{100 * s['task_accuracy']:.1f}% | {100 * s['output_accuracy']:.1f}% | "
                      f"{row['seconds_per_task']} | {levels} |")

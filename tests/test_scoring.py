@@ -5,7 +5,8 @@ import pytest
 
 from arcttt.errors import SubmissionError
 from arcttt.scoring import (
-    build_submission, format_score, read_submission, score_submission, submission_entry, write_json_atomic,
+    build_submission, format_score, ordered_levels, read_submission, score_submission, submission_entry,
+    write_json_atomic,
 )
 from arcttt.tasks import Pair, Task, grid_to_list
 
@@ -107,6 +108,11 @@ def test_multi_output_partial_credit():
     assert s.per_level == {"hard": {"tasks": 1, "solved": 0}, "easy": {"tasks": 1, "solved": 1}}
     text = format_score(s)
     assert "1/2" in text and "3/5" in text and "1.50" in text and "hard" in text
+
+
+def test_levels_are_listed_easiest_first():
+    per_level = {k: {"tasks": 1, "solved": 0} for k in ("medium", "expert", "easy", "hard", "custom")}
+    assert ordered_levels(per_level) == ["easy", "medium", "hard", "expert", "custom"]
 
 
 def test_scoring_needs_solutions():

@@ -150,12 +150,22 @@ def score_submission(submission: dict, tasks: Sequence[Task], levels: dict[str, 
     return s
 
 
+LEVEL_ORDER = ("easy", "medium", "hard", "expert")
+"""dev80's difficulty levels, easiest first; other level names follow alphabetically."""
+
+
+def ordered_levels(per_level: dict) -> list[str]:
+    """Level names in difficulty order (for tables and reports)."""
+    return sorted(per_level, key=lambda k: (LEVEL_ORDER.index(k) if k in LEVEL_ORDER else len(LEVEL_ORDER), k))
+
+
 def format_score(s: Score) -> str:
     lines = [
         f"per task   (paper):  {s.tasks_correct}/{s.tasks_total} = {100 * s.task_accuracy:.1f}%",
         f"per output (kaggle): {s.outputs_correct}/{s.outputs_total} = {100 * s.output_accuracy:.1f}%",
         f"kaggle score: {s.kaggle_score:.2f} / {s.tasks_total}",
     ]
-    for level, v in sorted(s.per_level.items()):
+    for level in ordered_levels(s.per_level):
+        v = s.per_level[level]
         lines.append(f"  {level:8s} {v['solved']}/{v['tasks']}")
     return "\n".join(lines)
