@@ -148,3 +148,68 @@ def test_growing_cache_crops_and_selects_like_the_dynamic_cache():
         y = model(input_ids=step, position_ids=pos, use_cache=True, **{CACHE_KW: getattr(b, CACHE_KW)})
     assert getattr(x, CACHE_KW).get_seq_length() == getattr(y, CACHE_KW).get_seq_length() == 9
     torch.testing.assert_close(x.logits, y.logits, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 6])
+def test_draft_greedy_equals_a_plain_loop(seed):
+    from arcttt.draft_decode import draft_greedy_decode
+
+    model = tiny_lm(seed=seed)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)
+    rng = np.random.default_rng(seed + 20)
+    for _ in range(3):
+        prompt = encode_task(random_task(rng, k=2, max_side=4)).ids
+        tokens, lp = draft_greedy_decode(model, prompt, GRID_VOCAB, max_positions=1024, max_new_tokens=40)
+        ref_tokens, ref_lp = _reference_greedy(model, prompt, 40)
+        assert tokens == ref_tokens
+        assert lp == pytest.approx(ref_lp, abs=1e-3)
+
+
+def test_draft_greedy_accepts_copied_drafts_and_equals_batched_greedy(overfit):
+    """The overfit model's answer shares cells with its input: drafts are accepted several at a time."""
+    from arcttt.draft_decode import draft_greedy_decode
+
+    model, task = overfit
+    prompt = encode_task(task).ids
+    calls = []
+    hook = model.register_forward_pre_hook(lambda m, a, k: calls.append(k["input_ids"].shape[1]), with_kwargs=True)
+    try:
+        tokens, lp = draft_greedy_decode(model, prompt, GRID_VOCAB, max_positions=1024, max_new_tokens=200)
+    finally:
+        hook.remove()
+    ref_tokens, ref_lp = greedy_decode(model, [prompt], GRID_VOCAB, max_positions=1024)[0]
+    assert tokens == ref_tokens and lp == pytest.approx(ref_lp, abs=1e-4)
+    assert len(calls) - 1 < len(tokens)  # fewer decode passes than tokens
+
+
+def test_drafts_copy_the_input_then_the_row_above():
+    from arcttt.draft_decode import draft
+
+    source = [1, 2, NEWLINE, 3, 4, NEWLINE]
+    assert draft([], None, source, 4) == [1, 2, NEWLINE, 3]
+    assert draft([1, 2, NEWLINE, 3], 2, source, 8) == [4, NEWLINE, END]
+    # a wider output than the input, repeating its first row: copy the row above
+    out = [5, 6, 7, NEWLINE, 5, 6, 7, NEWLINE]
+    assert draft(out, 3, source, 5) == [5, 6, 7, NEWLINE, 5]
+
+
+def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
+    from arcttt.inference import InferenceConfig, predict
+
+    adapter = TaskAdapter(loaded(tiny_lm(seed=4)), TTTConfig(lora_rank=4, lora_alpha=8))
+    with torch.no_grad():
+        for p in adapter.trainable_parameters():
+            p.normal_(0, 0.1)
+    before = {n: p.detach().clone() for n, p in adapter.model.named_parameters()}
+    task = random_task(np.random.default_rng(3), k=2, max_side=4).without_solutions()
+    cfg = InferenceConfig(transforms=("identity", "rot90"), orders=1)
+    plain = predict(adapter.model, GRID_VOCAB, task, cfg)
+    with adapter.folded() as model:
+        folded = predict(model, GRID_VOCAB, task, cfg)
+    assert [[(c.grid.tolist(), c.transform) for c in cs] for cs in plain] == \
+        [[(c.grid.tolist(), c.transform) for c in cs] for cs in folded]
+    for a, b in zip(plain[0], folded[0]):
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
+    for n, p in adapter.model.named_parameters():
+        assert torch.equal(p, before[n]), n

@@ -24,7 +24,7 @@ from .errors import ArcTTTError
 def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, threshold: float = 0.1,
                max_results: int = 8, max_nodes: int = 20_000) -> list[tuple[list[int], float]]:
     """(token ids, log-probability) of each completion with probability >= threshold, best first."""
-    from .inference import CACHE_KW, new_cache
+    from .inference import CACHE_KW, crop_cache, new_cache
 
     if not 0 < threshold <= 1:
         raise ArcTTTError(f"dfs threshold must be in (0, 1], got {threshold}")
@@ -61,7 +61,7 @@ def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, thre
         # Evaluate the next frame lazily: only the top of the stack needs its logits now.
         while stack and stack[-1][0] is None:
             _, plen, ptokens, plp, pc = stack.pop()
-            _crop_to(cache, plen)
+            crop_cache(cache, plen)
             step = torch.tensor([[ptokens[-1]]], device=device)
             out = model(input_ids=step, position_ids=torch.tensor([[plen]], device=device), use_cache=True,
                         **{CACHE_KW: cache})
@@ -71,13 +71,6 @@ def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, thre
             break
     results.sort(key=lambda r: -r[1])
     return results
-
-
-def _crop_to(cache, length: int) -> None:
-    """Keep the first `length` positions (a negative crop removes tokens in every transformers version)."""
-    extra = cache.get_seq_length() - length
-    if extra > 0:
-        cache.crop(-extra)
 
 
 def dfs_batch(model, prompts: Sequence[np.ndarray], vocab: Vocab, max_positions: int,

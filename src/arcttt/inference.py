@@ -44,6 +44,10 @@ class InferenceConfig:
     dfs_threshold: float = 0.1
     dfs_max_results: int = 8
     """At most this many completions per view under 'dfs'."""
+    drafts: bool = True
+    """Greedy decoding checks symbols copied from the query input (or the row above) several at a
+    time (arcttt.draft_decode): the same greedy outputs in a fraction of the forward passes.
+    False: one batched step per token (batch_size prompts together)."""
 
 
 SAMPLERS = ("greedy", "dfs")
@@ -204,6 +208,13 @@ def new_cache(model):
         return None
 
 
+def crop_cache(cache, length: int) -> None:
+    """Keep the first `length` positions (a negative crop removes tokens in every transformers version)."""
+    extra = cache.get_seq_length() - length
+    if extra > 0:
+        cache.crop(-extra)
+
+
 def grid_allowed(width: torch.Tensor, rows: torch.Tensor, col: torch.Tensor, n_symbols: int,
                  max_side: int = MAX_SIDE) -> torch.Tensor:
     """codec.GridConstraint.allowed for a batch of states, as a [B, n_symbols] bool mask."""
@@ -339,6 +350,11 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
 
                 decoded_per_view = [dfs_decode(model, v.prompt.ids, vocab, max_positions, config.dfs_threshold,
                                                config.dfs_max_results) for v in chunk]
+            elif config.drafts and new_cache(model) is not None:  # drafts crop the cache back
+                from .draft_decode import draft_greedy_decode
+
+                decoded_per_view = [[draft_greedy_decode(model, v.prompt.ids, vocab, max_positions,
+                                                         MAX_OUTPUT_TOKENS)] for v in chunk]
             else:
                 decoded_per_view = [[d] for d in greedy_decode(model, [v.prompt.ids for v in chunk], vocab,
                                                                max_positions)]

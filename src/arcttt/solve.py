@@ -108,12 +108,12 @@ class Solver:
             record["timings"]["ttt_s"] = round(report.seconds, 3)
             t0 = time.perf_counter()
             stats: dict = {}
-            per_test = predict(self.adapter.model, self.loaded.vocab, task, self.config.inference, self.config.seed,
-                               stats)
+            with self.adapter.folded() as model:
+                per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed, stats)
+                chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
             record["inference"] = stats
             record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
-            for test_index, candidates in enumerate(per_test):
-                result = self._choose(task, test_index, candidates)
+            for candidates, result in zip(per_test, chosen):
                 record["attempts"].append([grid_to_list(g) for g in result.attempts])
                 record["candidates"].append([
                     {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
@@ -133,11 +133,11 @@ class Solver:
         record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
         return record
 
-    def _choose(self, task: Task, test_index: int, candidates: list):
+    def _choose(self, model, task: Task, test_index: int, candidates: list):
         if self.config.voting != "poe":
             return vote(candidates, self.config.voting)
         shortlist = vote(candidates, "hierarchical").ranking[: self.config.poe_candidates]
-        scores = score_grids(self.adapter.model, self.loaded.vocab, task, test_index, [r.grid for r in shortlist],
+        scores = score_grids(model, self.loaded.vocab, task, test_index, [r.grid for r in shortlist],
                              self.config.inference.transforms)
         return vote([c for c in candidates if grid_key(c.grid) in scores], "scores", scores=scores)
 

@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -98,6 +99,30 @@ class TaskAdapter:
         """Back to the base model's behaviour (LoRA B = 0 / the saved full weights), in memory."""
         if self._initial is not None:
             self.model.load_state_dict(self._initial, strict=False)
+
+    @contextmanager
+    def folded(self):
+        """LoRA added into the base weights while predicting, so decode steps skip the adapters'
+        extra matmuls; the base weight tensors themselves are put back untouched afterwards."""
+        from peft.tuners.lora import LoraLayer
+
+        if self.config.mode not in ("lora", "shared"):
+            yield self.model
+            return
+        originals = []
+        try:
+            with torch.no_grad():
+                for module in self.model.modules():
+                    if isinstance(module, LoraLayer) and module.active_adapters:
+                        weight = module.get_base_layer().weight
+                        delta = sum(module.get_delta_weight(a) for a in module.active_adapters)
+                        originals.append((weight, weight.data))
+                        weight.data = weight.data + delta.to(weight.dtype)
+            with self.model.disable_adapter():
+                yield self.model
+        finally:
+            for weight, data in originals:
+                weight.data = data
 
     def end_task(self) -> None:
         """Called after each task: drop the per-task weights (the shared adapter is kept)."""
