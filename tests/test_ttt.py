@@ -153,3 +153,31 @@ def test_ttt_data_is_capped_by_the_context_size():
 def test_unknown_mode_is_an_error():
     with pytest.raises(ArcTTTError, match="unknown TTT mode"):
         TaskAdapter(loaded(tiny_lm()), TTTConfig(mode="sometimes"))
+
+
+def test_unknown_precision_is_an_error():
+    with pytest.raises(ArcTTTError, match="unknown TTT precision"):
+        TaskAdapter(loaded(tiny_lm()), TTTConfig(precision="fp8"))
+
+
+def test_mixed_precision_ttt_follows_the_fp32_run():
+    """bf16 autocast changes the last bits of each step, not where training goes; weights stay fp32."""
+    task = colour_map_task(0, side=2, k=3)
+    reports, params = {}, {}
+    for precision in ("fp32", "bf16"):
+        ad = TaskAdapter(loaded(tiny_lm()), _config("lora", precision=precision))
+        reports[precision] = ad.adapt(task)
+        params[precision] = {n: p.detach().clone() for n, p in ad.model.named_parameters() if "lora_" in n}
+        assert all(p.dtype == torch.float32 for p in params[precision].values())
+    assert reports["fp32"].precision == "fp32" and reports["bf16"].precision == "bf16"
+    assert reports["bf16"].losses == pytest.approx(reports["fp32"].losses, rel=0.05, abs=0.02)
+    assert reports["bf16"].losses[-1] < reports["bf16"].losses[0] - 0.3
+
+
+def test_auto_precision_is_fp32_without_native_bf16(monkeypatch):
+    import arcttt.models
+
+    monkeypatch.setattr(arcttt.models, "native_bf16", lambda device: False)
+    assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "fp32"
+    monkeypatch.setattr(arcttt.models, "native_bf16", lambda device: True)
+    assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "bf16"

@@ -104,7 +104,7 @@ class Solver:
                 raise ArcTTTError("the solver was handed test outputs")  # guard against peeking
             report = self.adapter.adapt(task)
             record["ttt"] = {"examples": report.examples, "steps": report.steps, "tokens": report.tokens,
-                             "losses": _thin(report.losses)}
+                             "precision": report.precision, "losses": _thin(report.losses)}
             record["timings"]["ttt_s"] = round(report.seconds, 3)
             t0 = time.perf_counter()
             stats: dict = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -50,6 +51,9 @@ class TrainConfig:
     """Save the training state every N optimizer steps (0: never); needs a checkpoint dir."""
     progress: bool = False
     desc: str = "train"
+    autocast_bf16: bool = False
+    """Forward passes under torch.autocast(bfloat16): matmuls and attention in bf16, weights, gradients
+    and optimizer state stay in their own dtype (mixed precision)."""
 
 
 @dataclass
@@ -204,6 +208,7 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
+    precision = torch.autocast(device.type, dtype=torch.bfloat16) if config.autocast_bf16 else nullcontext()
     start = time.perf_counter() - result.seconds
     for micro_batches in _micro_batch_stream(get_epoch, config, result.steps * config.grad_accum):
         if (total and result.steps >= total) or (config.max_seconds and result.seconds >= config.max_seconds):
@@ -214,7 +219,8 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
         step_loss = 0.0
         for batch in group:
             ids, attn, target = collate(batch, pad_id, device)
-            loss_sum, _ = sequence_loss(model, ids, attn, target)
+            with precision:
+                loss_sum, _ = sequence_loss(model, ids, attn, target)
             loss = loss_sum / max(1, n_targets)
             if not torch.isfinite(loss):
                 raise TrainingError(f"loss is {loss.item()} at step {result.steps}")

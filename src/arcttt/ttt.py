@@ -49,6 +49,12 @@ class TTTConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj", "lm_head")
+    precision: str = "auto"
+    """'bf16': mixed precision (bf16 autocast, fp32 adapters and optimizer); 'fp32'; 'auto': bf16 where
+    the hardware runs it natively (models.native_bf16), else fp32. Inference is not affected."""
+
+
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 @dataclass
@@ -58,6 +64,7 @@ class TTTReport:
     tokens: int = 0
     seconds: float = 0.0
     losses: list[float] = field(default_factory=list)
+    precision: str = ""
 
 
 def encode_examples(examples: Sequence[TTTExample], vocab, loss: str):
@@ -70,6 +77,8 @@ class TaskAdapter:
     def __init__(self, loaded: LoadedModel, config: TTTConfig, seed: int = 0, progress: bool = False):
         if config.mode not in TTT_MODES:
             raise ArcTTTError(f"unknown TTT mode '{config.mode}'; choose from {', '.join(TTT_MODES)}")
+        if config.precision not in PRECISIONS:
+            raise ArcTTTError(f"unknown TTT precision '{config.precision}'; choose from {', '.join(PRECISIONS)}")
         self.loaded = loaded
         self.config = config
         self.seed = seed
@@ -187,13 +196,22 @@ class TaskAdapter:
         if self.config.mode == "full":
             for p in self.model.parameters():
                 p.requires_grad_(True)
+        precision = self.resolved_precision()
         tc = TrainConfig(lr=self.config.lr, epochs=self.config.epochs, max_steps=self.config.max_steps,
                          batch_size=self.config.batch_size, warmup_frac=self.config.warmup_frac,
-                         seed=seed, progress=self.progress, desc=desc)
+                         seed=seed, progress=self.progress, desc=desc, autocast_bf16=precision == "bf16")
         torch.manual_seed(seed)
         res: TrainResult = train(self.model, encoded, tc, pad_id=self.loaded.vocab.id(PAD),
                                  params=self.trainable_parameters())
-        return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses)
+        return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses, precision)
+
+    def resolved_precision(self) -> str:
+        """'bf16' or 'fp32': what TTT runs in on this model's device."""
+        from .models import native_bf16
+
+        if self.config.precision != "auto":
+            return self.config.precision
+        return "bf16" if native_bf16(next(self.model.parameters()).device) else "fp32"
 
     def max_tokens(self) -> int | None:
         """The TTT data's token limit, never above the model's context size."""
