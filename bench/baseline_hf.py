@@ -2,7 +2,7 @@
 
 Per task: reload the model from disk, wrap it with peft.get_peft_model, train with transformers.Trainer
 (per_device_train_batch_size=2, same lr / epochs / warmup / cosine schedule, no eval, no saving,
-report_to none) on padded batches from a simple collator (labels -100 outside arcttt's loss mask),
+report_to none; fp32 as a user gets by default on a CPU, or bf16=True) on padded batches from a simple collator (labels -100 outside arcttt's loss mask),
 then one model.generate call per augmented prompt (greedy, max_new_tokens=931, eos = END, no output
 constraint), parse with codec.decode_grid, invert, hierarchical vote.
 
@@ -54,8 +54,9 @@ class PadCollator:
         return {"input_ids": ids, "attention_mask": attn, "labels": labels}
 
 
-def ttt(model_path: str, examples, vocab: Vocab, cfg, seed: int, task_id: str) -> BaselineTTT:
-    """Reload the model, LoRA-wrap it and train it with transformers.Trainer on the task's TTT examples."""
+def ttt(model_path: str, examples, vocab: Vocab, cfg, seed: int, task_id: str, bf16: bool = False) -> BaselineTTT:
+    """Reload the model, LoRA-wrap it and train it with transformers.Trainer on the task's TTT examples
+    (bf16: the Trainer's own mixed precision, TrainingArguments(bf16=True))."""
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
@@ -77,7 +78,8 @@ def ttt(model_path: str, examples, vocab: Vocab, cfg, seed: int, task_id: str) -
                                  lr_scheduler_type="cosine", weight_decay=0.0, max_grad_norm=1.0,
                                  eval_strategy="no", save_strategy="no", report_to="none", logging_strategy="no",
                                  use_cpu=not torch.cuda.is_available(), seed=derive_seed(seed, task_id, "ttt") % 2**31,
-                                 dataloader_num_workers=0, remove_unused_columns=False, disable_tqdm=True)
+                                 dataloader_num_workers=0, remove_unused_columns=False, disable_tqdm=True,
+                                 bf16=bf16)
         trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=PadCollator(vocab.id(PAD)))
         out = trainer.train()
     model.eval()

@@ -11,7 +11,8 @@ MFU of the TTT loop (LoRA): FLOPs = 2*N_frozen*T + 2*N_frozen*T (forward + input
 the frozen linear weights) + 6*N_lora*T (forward, input and weight gradients of the adapters)
 + 3 * 2*L*d*sum(S^2) (causal attention scores and values: forward 2*L*d*S^2 per sequence of length S,
 backward twice that), where N counts linear-layer weights (embedding lookups excluded) and T the
-tokens trained on; divided by seconds and by the FLOP/s of a 2048x2048 fp32 matmul at the same thread count.
+tokens trained on; divided by seconds and by the FLOP/s of a 2048x2048 matmul at the same thread count, in
+the precision TTT ran in (fp32, or bf16 under mixed precision).
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ def pick_tasks(n: int, max_positions: int):
     return [ranked[i] for i in idx]
 
 
-def matmul_flops(threads: int, n: int = 2048, repeats: int = 5) -> float:
+def matmul_flops(threads: int, n: int = 2048, repeats: int = 5, dtype=torch.float32) -> float:
     torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
     best = float("inf")
     for _ in range(repeats):
@@ -131,6 +132,8 @@ def main(argv=None) -> int:
     p.add_argument("--max-examples", type=int, default=None, help="cap TTT examples per task (same for both)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default="speed")
+    p.add_argument("--no-bf16-baseline", action="store_true",
+                   help="skip the second baseline TTT run with the Trainer's bf16 mixed precision")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -146,7 +149,7 @@ def main(argv=None) -> int:
     inf_cfg = InferenceConfig()
     solver = Solver(SolveConfig(model=model_path, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
     vocab = solver.loaded.vocab
-    peak_flops = matmul_flops(args.threads)
+    peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
     from arcttt.inference import model_max_positions
     tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model))
     max_pos = model_max_positions(solver.loaded.model)
@@ -173,6 +176,10 @@ def main(argv=None) -> int:
             row["a"] = {"ttt_s": ttt_s, "inference_s": inf_s, "ttt_steps": b.steps, "ttt_tokens": b.tokens,
                         "generated_tokens": stats.get("generated_tokens", 0), "peak_rss_mib": mem.mib,
                         "attempts": attempts}
+            if not args.no_bf16_baseline:  # the same Trainer with bf16=True: TTT time only
+                t2 = time.perf_counter()
+                baseline_hf.ttt(model_path, examples, vocab, ttt_cfg, args.seed, task.id, bf16=True)
+                row["a"]["ttt_bf16_s"] = time.perf_counter() - t2
 
         def run_arcttt():
             with PeakRSS() as mem:
@@ -186,10 +193,12 @@ def main(argv=None) -> int:
             flops = lora_ttt_flops(solver.adapter.model, lengths, steps, int(np.ceil(len(lengths) / ttt_cfg.batch_size)))
             t = rec["timings"]
             row["b"] = {"ttt_s": t.get("ttt_s", 0.0), "inference_s": t.get("inference_s", 0.0), "ttt_steps": steps,
+                        "ttt_precision": rec["ttt"].get("precision"),
                         "ttt_tokens": rec["ttt"].get("tokens", 0),
                         "generated_tokens": rec.get("inference", {}).get("generated_tokens", 0),
                         "peak_rss_mib": mem.mib, "attempts": rec["attempts"],
-                        "ttt_flops": flops, "ttt_mfu": flops / t["ttt_s"] / peak_flops if t.get("ttt_s") else 0.0}
+                        "ttt_flops": flops, "ttt_mfu": flops / t["ttt_s"] / peak_flops[rec["ttt"].get("precision") or "fp32"]
+                        if t.get("ttt_s") else 0.0}
 
         for fn in ((run_baseline, run_arcttt) if k % 2 == 0 else (run_arcttt, run_baseline)):
             fn()
@@ -202,7 +211,11 @@ def main(argv=None) -> int:
         row["same_attempts"] = row["a"]["attempts"] == row["b"]["attempts"]
         row["ttt_ratio"] = row["a"]["ttt_s"] / row["b"]["ttt_s"] if row["b"]["ttt_s"] else None
         row["inference_ratio"] = row["a"]["inference_s"] / row["b"]["inference_s"] if row["b"]["inference_s"] else None
-        row["total_ratio"] = (row["a"]["ttt_s"] + row["a"]["inference_s"]) / (row["b"]["ttt_s"] + row["b"]["inference_s"])
+        b_total = row["b"]["ttt_s"] + row["b"]["inference_s"]
+        row["total_ratio"] = (row["a"]["ttt_s"] + row["a"]["inference_s"]) / b_total
+        if "ttt_bf16_s" in row["a"]:
+            row["ttt_ratio_bf16"] = row["a"]["ttt_bf16_s"] / row["b"]["ttt_s"] if row["b"]["ttt_s"] else None
+            row["total_ratio_bf16"] = (row["a"]["ttt_bf16_s"] + row["a"]["inference_s"]) / b_total
         rows.append(row)
         print(f"{task.id} ({row['tokens']} tok): TTT {row['a']['ttt_s']:.1f}s vs {row['b']['ttt_s']:.1f}s "
               f"(x{row['ttt_ratio']:.2f}), inference {row['a']['inference_s']:.1f}s vs {row['b']['inference_s']:.1f}s "
@@ -216,15 +229,19 @@ def main(argv=None) -> int:
     summary = {side: {k: med(k, side) for k in ("ttt_s", "inference_s", "ttt_tok_s", "gen_tok_s", "peak_rss_mib")}
                for side in ("a", "b")}
     summary.update({k: med(k) for k in ("ttt_ratio", "inference_ratio", "total_ratio")})
+    if all("ttt_bf16_s" in r["a"] for r in rows):
+        summary["a"]["ttt_bf16_s"] = med("ttt_bf16_s", "a")
+        summary.update({k: med(k) for k in ("ttt_ratio_bf16", "total_ratio_bf16")})
     summary["b"]["ttt_mfu"] = med("ttt_mfu", "b")
     summary["same_attempts"] = sum(r["same_attempts"] for r in rows)
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    precisions = sorted({str(r["b"].get("ttt_precision")) for r in rows})
     report = {"command": command, "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
               "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
                          f"torch {torch.__version__}, threads {args.threads}",
-              "matmul_gflops": peak_flops / 1e9, "ttt": {"epochs": args.epochs, "max_steps": args.ttt_steps,
+              "matmul_gflops": {k: v / 1e9 for k, v in peak_flops.items()}, "ttt": {"epochs": args.epochs, "max_steps": args.ttt_steps,
                                                         "max_examples": ttt_cfg.data.max_examples},
               "summary": summary, "tasks": rows}
     for r in rows:
@@ -246,10 +263,16 @@ def main(argv=None) -> int:
               f"Train tokens/s {s['a']['ttt_tok_s']:,.0f} (a) vs {s['b']['ttt_tok_s']:,.0f} (b); generated tokens/s "
               f"{s['a']['gen_tok_s']:,.0f} vs {s['b']['gen_tok_s']:,.0f}; peak RSS {s['a']['peak_rss_mib']:,.0f} vs "
               f"{s['b']['peak_rss_mib']:,.0f} MiB (process-wide).",
-              f"TTT MFU of (b): {100 * s['b']['ttt_mfu']:.1f}% of {report['matmul_gflops']:.1f} GFLOP/s "
-              "(2048x2048 fp32 matmul, same threads); formula in bench/speed.py's docstring.",
+              f"TTT MFU of (b): {100 * s['b']['ttt_mfu']:.1f}% of the 2048x2048 matmul FLOP/s in TTT's precision "
+              f"(fp32 {report['matmul_gflops']['fp32']:.1f}, bf16 {report['matmul_gflops']['bf16']:.1f} GFLOP/s, "
+              "same threads); formula in bench/speed.py's docstring.",
               f"Same attempts on {s['same_attempts']}/{len(rows)} tasks; pass@2 {s['pass2']['a']} (a) vs "
               f"{s['pass2']['b']} (b).",
+              f"arcttt TTT precision: {', '.join(precisions)} (--ttt-precision auto); the baseline's TTT is fp32, "
+              "the Trainer's default." + (
+                  f" Against the same Trainer with bf16=True (mixed precision; median TTT "
+                  f"{s['a']['ttt_bf16_s']:.1f}s): TTT x{s['ttt_ratio_bf16']:.2f}, TTT+inference "
+                  f"x{s['total_ratio_bf16']:.2f}." if "ttt_ratio_bf16" in s else ""),
               "", "(a) transformers Trainer + peft + one generate per prompt (bench/baseline_hf.py); "
               "(b) arcttt Solver.solve.", f"Model: {report['model']} ({report['parameters']:,} parameters); "
               f"{report['machine']}.", "", f"Reproduce: `{command}`"]
