@@ -20,6 +20,7 @@ all augmented views). Everything is measured in memory (no checkpoint written).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import platform
@@ -115,12 +116,19 @@ def measure(name: str, args, device: torch.device, dtype: torch.dtype) -> dict:
             sync(device)
             ttt_s = time.perf_counter() - t
             t = time.perf_counter()
-            cands = predict(adapter.model, loaded.vocab, task, inf, seed=0)
-            sync(device)
+            with adapter.folded() as model:
+                cands = predict(model, loaded.vocab, task, inf, seed=0)
+                sync(device)
+                inference_s = time.perf_counter() - t
+                if args.compare_drafts:  # the same greedy outputs, one batched step per token
+                    t = time.perf_counter()
+                    predict(model, loaded.vocab, task, dataclasses.replace(inf, drafts=False), seed=0)
+                    sync(device)
+                    row["inference_no_drafts_s"] = round(time.perf_counter() - t, 3)
             row.update(examples=examples, ttt_steps=report.steps, ttt_tokens=report.tokens, ttt_s=round(ttt_s, 3),
                        s_per_step=round(ttt_s / max(report.steps, 1), 4),
                        full_ttt_steps=math.ceil(2 * examples / 2),
-                       inference_s=round(time.perf_counter() - t, 3),
+                       inference_s=round(inference_s, 3),
                        candidates=sum(len(c) for c in cands))
             row["full_ttt_s_estimate"] = round(row["s_per_step"] * row["full_ttt_steps"], 1)
             if device.type == "cuda":
@@ -154,6 +162,7 @@ def main(argv=None) -> int:
     p.add_argument("--orders", type=int, default=2)
     p.add_argument("--infer-batch", type=int, default=16)
     p.add_argument("--transforms", default=None, help="comma-separated voting transforms (default: the paper's 7)")
+    p.add_argument("--compare-drafts", action="store_true", help="also time inference without draft decoding")
     p.add_argument("--tiny", action="store_true", help="CPU-sized stand-ins for both models and generated tasks")
     p.add_argument("--dry-run", action="store_true", help="= --device cpu --tiny --tasks 1 --ttt-steps 2, identity view only")
     p.add_argument("--pytest-rc", type=int, default=None, help="exit status of the GPU tests, stored in the JSON")

