@@ -100,7 +100,7 @@ def measure(name: str, args, device: torch.device, dtype: torch.dtype) -> dict:
            "dtype": str(dtype).replace("torch.", ""), "load_s": round(time.perf_counter() - t0, 2), "tasks": []}
     ttt = TTTConfig(lr=args.lr, max_steps=args.ttt_steps, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha,
                     batch_size=2, data=TTTDataConfig(max_examples=args.max_examples))
-    inf = InferenceConfig(orders=args.orders, batch_size=args.infer_batch)
+    inf = InferenceConfig(orders=args.orders, batch_size=args.infer_batch, drafts=args.drafts)
     if args.transforms:
         inf.transforms = tuple(t.strip() for t in args.transforms.split(",") if t.strip())
     adapter = TaskAdapter(loaded, ttt, seed=0)
@@ -122,7 +122,7 @@ def measure(name: str, args, device: torch.device, dtype: torch.dtype) -> dict:
                 inference_s = time.perf_counter() - t
                 if args.compare_drafts:  # the same greedy outputs, one batched step per token
                     t = time.perf_counter()
-                    predict(model, loaded.vocab, task, dataclasses.replace(inf, drafts=False), seed=0)
+                    predict(model, loaded.vocab, task, dataclasses.replace(inf, drafts="off"), seed=0)
                     sync(device)
                     row["inference_no_drafts_s"] = round(time.perf_counter() - t, 3)
             row.update(examples=examples, ttt_steps=report.steps, ttt_tokens=report.tokens, ttt_s=round(ttt_s, 3),
@@ -162,7 +162,8 @@ def main(argv=None) -> int:
     p.add_argument("--orders", type=int, default=2)
     p.add_argument("--infer-batch", type=int, default=16)
     p.add_argument("--transforms", default=None, help="comma-separated voting transforms (default: the paper's 7)")
-    p.add_argument("--compare-drafts", action="store_true", help="also time inference without draft decoding")
+    p.add_argument("--drafts", default="auto", choices=["auto", "on", "off"], help="draft decoding (InferenceConfig)")
+    p.add_argument("--compare-drafts", action="store_true", help="also time inference with drafts off")
     p.add_argument("--tiny", action="store_true", help="CPU-sized stand-ins for both models and generated tasks")
     p.add_argument("--dry-run", action="store_true", help="= --device cpu --tiny --tasks 1 --ttt-steps 2, identity view only")
     p.add_argument("--pytest-rc", type=int, default=None, help="exit status of the GPU tests, stored in the JSON")

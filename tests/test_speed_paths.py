@@ -213,3 +213,15 @@ def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
         assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
     for n, p in adapter.model.named_parameters():
         assert torch.equal(p, before[n]), n
+
+
+def test_drafts_setting_auto_means_on_for_the_cpu():
+    from arcttt.errors import ArcTTTError
+    from arcttt.inference import InferenceConfig, use_drafts
+
+    model = tiny_lm(seed=1)
+    assert use_drafts(InferenceConfig(), model)
+    assert use_drafts(InferenceConfig(drafts="on"), model)
+    assert not use_drafts(InferenceConfig(drafts="off"), model)
+    with pytest.raises(ArcTTTError, match="unknown drafts setting"):
+        use_drafts(InferenceConfig(drafts="maybe"), model)

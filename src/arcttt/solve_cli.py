@@ -52,8 +52,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     i.add_argument("--sampler", default="greedy", choices=["greedy", "dfs"],
                    help="greedy decoding per view, or depth-first sampling of every completion above --dfs-threshold")
     i.add_argument("--dfs-threshold", type=float, default=0.1, help="minimum probability of a DFS completion")
-    i.add_argument("--no-drafts", action="store_true",
-                   help="greedy: one batched step per token instead of checking copied drafts (same outputs)")
+    i.add_argument("--drafts", default="auto", choices=["auto", "on", "off"],
+                   help="greedy decoding checks drafts copied from the query input (same outputs); auto: on for CPU")
     p.add_argument("--ray-address", default=None, help="existing Ray cluster (default: start a local one)")
     p.add_argument("--gpus-per-task", type=float, default=0.0)
     p.add_argument("--cpus-per-task", type=float, default=1.0, help="also the torch threads of each Ray worker")
@@ -73,7 +73,7 @@ def config_from_args(args):
                     max_steps=args.ttt_steps, batch_size=args.ttt_batch, lora_rank=args.lora_rank,
                     lora_alpha=args.lora_alpha, precision=args.ttt_precision)
     inf = InferenceConfig(orders=args.orders, batch_size=args.infer_batch, sampler=args.sampler,
-                          dfs_threshold=args.dfs_threshold, drafts=not args.no_drafts)
+                          dfs_threshold=args.dfs_threshold, drafts=args.drafts)
     if args.infer_transforms:
         inf.transforms = tuple(s.strip() for s in args.infer_transforms.split(",") if s.strip())
     return SolveConfig(dataset=args.dataset, tasks=args.tasks, model=args.model, out=args.out,
