@@ -48,6 +48,9 @@ def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTCon
             "TTT, one shared adapter": (replace(ttt_defaults, mode="shared"), augmented, "hierarchical"),
             "TTT, query-output loss": (replace(ttt_defaults, loss="query"), augmented, "hierarchical"),
             "TTT + flat voting": (ttt_defaults, augmented, "flat"),
+            # issue 6's inference options, against TTT + voting (greedy, hierarchical)
+            "TTT + DFS sampling": (ttt_defaults, replace(augmented, sampler="dfs"), "hierarchical"),
+            "TTT + product of experts": (ttt_defaults, augmented, "poe"),
         })
     return out
 
@@ -116,7 +119,8 @@ def main(argv=None) -> int:
     p.add_argument("--heldout-per-family", type=int, default=10)
     p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")
     p.add_argument("--only", action="append", default=None, help="run only these settings (repeatable)")
-    p.add_argument("--ablations", action="store_true", help="add the paper's ablations")
+    p.add_argument("--ablations", action="store_true",
+                   help="add the paper's ablations, DFS sampling and product-of-experts voting")
     p.add_argument("--runs", default="runs/bench-accuracy")
     p.add_argument("--name", default="accuracy", help="output file stem in bench/results/")
     p.add_argument("--seed", type=int, default=0)
