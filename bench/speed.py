@@ -87,6 +87,26 @@ def pick_tasks(n: int, max_positions: int):
     return [ranked[i] for i in idx]
 
 
+def baseline_task(visible, model_path: str, adapter, ttt_cfg, inf_cfg, seed: int, max_pos: int) -> dict:
+    """Baseline (a) on one task: TTT with the Trainer, then one generate per view; timings and attempts."""
+    vocab = adapter.loaded.vocab
+    t0 = time.perf_counter()
+    examples = adapter.task_dataset(visible)  # the same data (config, seed) as arcttt
+    b = baseline_hf.ttt(model_path, examples, vocab, ttt_cfg, seed, visible.id)
+    ttt_s = time.perf_counter() - t0
+    stats: dict = {}
+    t1 = time.perf_counter()
+    cands = []
+    for ti in range(len(visible.test)):
+        views = augmented_views(visible, ti, inf_cfg, vocab, seed)
+        views = [v for v in views if len(v.prompt) < max_pos - 2]  # as arcttt does
+        cands.append(baseline_hf.infer(b.model, views, vocab, stats))
+    inf_s = time.perf_counter() - t1
+    attempts = [[grid_to_list(g) for g in vote(c, "hierarchical").attempts] for c in cands]
+    return {"ttt_s": ttt_s, "inference_s": inf_s, "ttt_steps": b.steps, "ttt_tokens": b.tokens,
+            "generated_tokens": stats.get("generated_tokens", 0), "attempts": attempts}
+
+
 def matmul_flops(threads: int, n: int = 2048, repeats: int = 5, dtype=torch.float32) -> float:
     torch.set_num_threads(threads)
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
@@ -160,25 +180,12 @@ def main(argv=None) -> int:
 
         def run_baseline():
             with PeakRSS() as mem:
-                t0 = time.perf_counter()
-                examples = solver.adapter.task_dataset(visible)  # the same data (config, seed) as arcttt
-                b = baseline_hf.ttt(model_path, examples, vocab, ttt_cfg, args.seed, task.id)
-                ttt_s = time.perf_counter() - t0
-                stats: dict = {}
-                t1 = time.perf_counter()
-                cands = []
-                for ti in range(len(visible.test)):
-                    views = augmented_views(visible, ti, inf_cfg, vocab, args.seed)
-                    views = [v for v in views if len(v.prompt) < max_pos - 2]  # as arcttt does
-                    cands.append(baseline_hf.infer(b.model, views, vocab, stats))
-                inf_s = time.perf_counter() - t1
-            attempts = [[grid_to_list(g) for g in vote(c, "hierarchical").attempts] for c in cands]
-            row["a"] = {"ttt_s": ttt_s, "inference_s": inf_s, "ttt_steps": b.steps, "ttt_tokens": b.tokens,
-                        "generated_tokens": stats.get("generated_tokens", 0), "peak_rss_mib": mem.mib,
-                        "attempts": attempts}
+                row["a"] = baseline_task(visible, model_path, solver.adapter, ttt_cfg, inf_cfg, args.seed, max_pos)
+            row["a"]["peak_rss_mib"] = mem.mib
             if not args.no_bf16_baseline:  # the same Trainer with bf16=True: TTT time only
                 t2 = time.perf_counter()
-                baseline_hf.ttt(model_path, examples, vocab, ttt_cfg, args.seed, task.id, bf16=True)
+                baseline_hf.ttt(model_path, solver.adapter.task_dataset(visible), vocab, ttt_cfg, args.seed, task.id,
+                                bf16=True)
                 row["a"]["ttt_bf16_s"] = time.perf_counter() - t2
 
         def run_arcttt():

@@ -1,7 +1,8 @@
 """Executors decide where each task's solve runs, never what it computes.
 
-The serial executor solves in this process; the Ray executor (arcttt.ray_executor)
-spreads tasks over workers. Both yield result records as tasks finish.
+The serial executor solves in this process; the process executor (arcttt.process_executor)
+runs local worker processes; the Ray executor (arcttt.ray_executor) spreads tasks over a
+cluster. All yield result records as tasks finish.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ class SerialExecutor:
 def make_executor(name: str, **options):
     if name == "serial":
         return SerialExecutor()
+    if name == "processes":
+        from .process_executor import ProcessExecutor
+
+        return ProcessExecutor(**options)
     if name == "ray":
         try:
             from .ray_executor import RayExecutor
         except ModuleNotFoundError as e:
             raise ArcTTTError(f"the ray executor needs {e.name}: pip install -e '.[ray]'") from None
         return RayExecutor(**options)
-    raise ArcTTTError(f"unknown executor '{name}'; choose serial or ray")
+    raise ArcTTTError(f"unknown executor '{name}'; choose serial, processes or ray")

@@ -22,7 +22,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--dtype", default=d.dtype, help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16")
-    p.add_argument("--executor", default=d.executor, choices=["serial", "ray"])
+    p.add_argument("--executor", default=d.executor, choices=["serial", "processes", "ray"],
+                   help="processes: --workers local processes (e.g. 2 single-threaded ones on 2 cores)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes of --executor processes")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: one per core; use 1 on a machine busy with other jobs)")
     p.add_argument("--voting", default=d.voting, choices=["hierarchical", "flat", "poe"],
@@ -90,6 +92,8 @@ def run(args) -> int:
 
     config = config_from_args(args)
     options = {}
+    if args.executor == "processes":
+        options = {"workers": args.workers}
     if args.executor == "ray":
         options = {"address": args.ray_address, "gpus_per_task": args.gpus_per_task,
                    "cpus_per_task": args.cpus_per_task, "max_retries": args.ray_retries}
