@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .codec import END, INPUT, NEWLINE, OUTPUT, GridConstraint, Vocab
+from .codec import END, INPUT, OUTPUT, GridConstraint, Vocab
 from .errors import ArcTTTError
 
 MIN_DRAFT, MAX_DRAFT = 4, 64
