@@ -19,6 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from arcttt.executors import make_executor
 from arcttt.finetune import pair_keys, recorded_training_pool
 from arcttt.generators import generate_task, list_families
 from arcttt.inference import InferenceConfig
@@ -126,6 +127,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: one per core; use 1 per job when two jobs share the CPU)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="solve tasks in this many local processes (--threads each, default cores / workers); "
+                        "the shared-adapter setting always runs serially")
     args = p.parse_args(argv)
     suites = args.suite or ["dev80", "heldout"]
     runs = Path(args.runs)
@@ -144,7 +148,10 @@ def main(argv=None) -> int:
                                  seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks,
                                  threads=args.threads)
             print(f"== {suite}: {name}", flush=True)
-            summary = solve_dataset(config)
+            executor = None
+            if args.workers > 1 and ttt.mode != "shared":
+                executor = make_executor("processes", workers=args.workers)
+            summary = solve_dataset(config, executor=executor)
             rows.append({"suite": suite, "setting": name, "run": config.out, "score": summary["score"],
                          "failed": len(summary["failed"]),
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
