@@ -240,6 +240,9 @@ def main(argv=None) -> int:
         summary["a"]["ttt_bf16_s"] = med("ttt_bf16_s", "a")
         summary.update({k: med(k) for k in ("ttt_ratio_bf16", "total_ratio_bf16")})
     summary["b"]["ttt_mfu"] = med("ttt_mfu", "b")
+    summary["mean_total_s"] = {side: statistics.mean(r[side]["ttt_s"] + r[side]["inference_s"] for r in rows)
+                               for side in ("a", "b")}
+    summary["mean_total_ratio"] = summary["mean_total_s"]["a"] / summary["mean_total_s"]["b"]
     summary["same_attempts"] = sum(r["same_attempts"] for r in rows)
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -266,7 +269,8 @@ def main(argv=None) -> int:
     s = summary
     lines += ["", f"Medians: TTT {s['a']['ttt_s']:.1f}s (a) vs {s['b']['ttt_s']:.1f}s (b), x{s['ttt_ratio']:.2f}; "
               f"inference {s['a']['inference_s']:.1f}s vs {s['b']['inference_s']:.1f}s, x{s['inference_ratio']:.2f}; "
-              f"TTT+inference x{s['total_ratio']:.2f}.",
+              f"TTT+inference x{s['total_ratio']:.2f}. Mean TTT+inference seconds per task "
+              f"{s['mean_total_s']['a']:.1f} (a) vs {s['mean_total_s']['b']:.1f} (b), x{s['mean_total_ratio']:.2f}.",
               f"Train tokens/s {s['a']['ttt_tok_s']:,.0f} (a) vs {s['b']['ttt_tok_s']:,.0f} (b); generated tokens/s "
               f"{s['a']['gen_tok_s']:,.0f} vs {s['b']['gen_tok_s']:,.0f}; peak RSS {s['a']['peak_rss_mib']:,.0f} vs "
               f"{s['b']['peak_rss_mib']:,.0f} MiB (process-wide).",

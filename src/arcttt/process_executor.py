@@ -6,7 +6,7 @@ twice as many tasks per minute as one process with two threads. Needs nothing be
 standard library (the Ray executor does the same across machines).
 
 Each worker builds one Solver (the base model loads once per process) and solves the
-tasks it is handed; records come back in completion order, so solve_dataset writes each
+tasks it is handed, largest first; records come back in completion order, so solve_dataset writes each
 as it arrives. Records equal the serial executor's at the same thread count. A worker
 process that dies ends the run early: finished records are kept and the next run redoes
 the rest (the run directory resumes).
@@ -43,6 +43,12 @@ def _solve(task: Task) -> dict:
     return _SOLVER.solve(task)
 
 
+def task_size(task: Task) -> int:
+    """Grid cells in the task (demonstrations and test inputs): a proxy for its TTT + inference cost."""
+    cells = sum(p.input.size + p.output.size for p in task.train)
+    return cells + sum(p.input.size for p in task.test)
+
+
 class ProcessExecutor:
     """Solve tasks in `workers` local processes, each with config.threads torch threads
     (default: the cores shared out, at least one each)."""
@@ -62,7 +68,8 @@ class ProcessExecutor:
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch thread pools
         with ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
                                  initargs=(config, threads)) as pool:
-            pending = {pool.submit(_solve, t): t.id for t in tasks}
+            # longest first: a long task started last would leave the other workers idle at the end
+            pending = {pool.submit(_solve, t): t.id for t in sorted(tasks, key=task_size, reverse=True)}
             try:
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
