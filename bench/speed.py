@@ -40,7 +40,7 @@ from arcttt.inference import InferenceConfig, augmented_views  # noqa: E402
 from arcttt.scoring import write_json_atomic  # noqa: E402
 from arcttt.solve import SolveConfig, Solver  # noqa: E402
 from arcttt.tasks import grid_to_list  # noqa: E402
-from arcttt.ttt import TTTConfig  # noqa: E402
+from arcttt.ttt import TTTConfig, encode_examples  # noqa: E402
 from arcttt.voting import vote  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
@@ -194,8 +194,7 @@ def main(argv=None) -> int:
             if rec["status"] != "ok":
                 print(f"  arcttt failed on {task.id}: {rec['error']}", flush=True)
             examples = solver.adapter.task_dataset(visible)
-            lengths = [len(e) for e in __import__("arcttt.ttt", fromlist=["x"]).encode_examples(
-                examples, vocab, ttt_cfg.loss)]
+            lengths = [len(e) for e in encode_examples(examples, vocab, ttt_cfg.loss)]
             steps = rec["ttt"].get("steps", 0)
             flops = lora_ttt_flops(solver.adapter.model, lengths, steps, int(np.ceil(len(lengths) / ttt_cfg.batch_size)))
             t = rec["timings"]

@@ -16,6 +16,7 @@ engines at equal threads. Writes bench/results/speed_machine.json and .md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -46,8 +47,6 @@ def pass2(attempts: list, task) -> bool:
 
 def run_arcttt(config: SolveConfig, executor, tasks) -> tuple[float, dict]:
     """Wall seconds of a solve over the tasks, and the records by task id."""
-    import json
-
     start = time.perf_counter()
     solve_dataset(config, progress=False, executor=executor)
     wall = time.perf_counter() - start

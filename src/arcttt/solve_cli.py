@@ -41,6 +41,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lora-alpha", type=int, default=t.lora_alpha)
     g.add_argument("--ttt-precision", default=t.precision, choices=["auto", "bf16", "fp32"],
                    help="bf16 = mixed precision; auto = bf16 where the CPU/GPU runs it natively, else fp32")
+    g.add_argument("--no-merged-lora", action="store_true",
+                   help="train LoRA through PEFT's low-rank path everywhere (default: through the merged "
+                        "weight where that costs fewer FLOPs; same values)")
     g.add_argument("--ttt-loss", default=t.loss, choices=["outputs", "query", "all"],
                    help="outputs = the paper's demonstration loss")
     g.add_argument("--ttt-transforms", default=t.data.transforms, help="all, symmetries, none, or names")
@@ -73,7 +76,7 @@ def config_from_args(args):
                          max_examples=args.ttt_max_examples, max_tokens=args.ttt_max_tokens)
     ttt = TTTConfig(mode=args.ttt, data=data, loss=args.ttt_loss, lr=args.ttt_lr, epochs=args.ttt_epochs,
                     max_steps=args.ttt_steps, batch_size=args.ttt_batch, lora_rank=args.lora_rank,
-                    lora_alpha=args.lora_alpha, precision=args.ttt_precision)
+                    lora_alpha=args.lora_alpha, precision=args.ttt_precision, merged_lora=not args.no_merged_lora)
     inf = InferenceConfig(orders=args.orders, batch_size=args.infer_batch, sampler=args.sampler,
                           dfs_threshold=args.dfs_threshold, drafts=args.drafts)
     if args.infer_transforms:

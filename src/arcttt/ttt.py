@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import json
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +23,7 @@ import torch
 
 from .codec import PAD, encode
 from .errors import ArcTTTError
+from .lora_merge import merged_lora_training
 from .models import LoadedModel
 from .seeding import derive_seed
 from .tasks import Task
@@ -49,6 +50,9 @@ class TTTConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.0
     target_modules: tuple[str, ...] = ("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj", "lm_head")
+    merged_lora: bool = True
+    """Train LoRA layers through their merged weight where that costs fewer FLOPs (arcttt.lora_merge);
+    the same values in another order of float operations. False: PEFT's low-rank path everywhere."""
     precision: str = "auto"
     """'bf16': mixed precision (bf16 autocast, fp32 adapters and optimizer); 'fp32'; 'auto': bf16 where
     the hardware runs it natively (models.native_bf16), else fp32. Inference is not affected."""
@@ -201,8 +205,10 @@ class TaskAdapter:
                          batch_size=self.config.batch_size, warmup_frac=self.config.warmup_frac,
                          seed=seed, progress=self.progress, desc=desc, autocast_bf16=precision == "bf16")
         torch.manual_seed(seed)
-        res: TrainResult = train(self.model, encoded, tc, pad_id=self.loaded.vocab.id(PAD),
-                                 params=self.trainable_parameters())
+        merge = self.config.merged_lora and self.config.mode in ("lora", "shared")
+        with merged_lora_training(self.model) if merge else nullcontext():
+            res: TrainResult = train(self.model, encoded, tc, pad_id=self.loaded.vocab.id(PAD),
+                                     params=self.trainable_parameters())
         return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses, precision)
 
     def resolved_precision(self) -> str:
