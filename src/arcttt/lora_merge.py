@@ -37,7 +37,7 @@ def _mergeable(module) -> bool:
     if not active:
         return False
     for a in active:
-        if not isinstance(module.lora_dropout[a], torch.nn.Identity):
+        if not isinstance(module.lora_dropout[a], torch.nn.Identity) or getattr(module, "use_dora", {}).get(a):
             return False
     base = module.get_base_layer()
     return all(merge_pays(base.in_features, base.out_features, module.r[a]) for a in active)
