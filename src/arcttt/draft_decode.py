@@ -61,7 +61,9 @@ def draft_greedy_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: 
     if budget <= 0:
         raise ArcTTTError(f"prompt of {n} tokens leaves no room under the context limit {max_positions}")
     sym_of = vocab.symbol_of()
-    source = query_symbols(np.array([sym_of.get(int(t), -1) for t in prompt]))
+    to_symbol = np.full(max(max(sym_of), int(np.max(prompt))) + 1, -1)
+    to_symbol[list(sym_of)] = list(sym_of.values())
+    source = query_symbols(to_symbol[np.asarray(prompt)])
     lookup = list(vocab.ids)
     lookup_t = torch.tensor(lookup, device=device)
     cache = new_cache(model)
