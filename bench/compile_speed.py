@@ -80,7 +80,8 @@ def main(argv=None) -> int:
               "summary": summary, "tasks": rows}
     RESULTS.mkdir(exist_ok=True)
     write_json_atomic(RESULTS / f"{args.name}.json", report)
-    lines = ["| task | eager TTT s | compiled TTT s | ratio | final loss eager / compiled |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| task | eager TTT s | compiled TTT s | ratio | final loss eager / compiled |",
+             "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r['task']} | {r['eager_s']:.2f} | {r['compiled_s']:.2f} | {r['ratio']:.2f} | "
               f"{r['eager_final_loss']:.4f} / {r['compiled_final_loss']:.4f} |" for r in rows]
     lines += ["", f"Median ratio x{summary['median_ratio']:.2f}; the first compiled run (compiling included) took "

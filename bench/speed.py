@@ -3,7 +3,9 @@
 
     python bench/speed.py --model models/arcttt-tiny --tasks 10 [--threads 1] [--ttt-steps N]
 
-Tasks are dev80 tasks picked at quantiles of their encoded length. For each task the two paths run
+Tasks are dev80 tasks picked at quantiles of their encoded length (or, with --suite heldout, tasks of
+the generator's held-out families as bench/accuracy.py builds them, where the tiny model solves some,
+so pass@2 can be compared on solved tasks). For each task the two paths run
 back to back (order alternating task by task, so both share the machine's noise); ratios are taken
 from the same run. Writes bench/results/speed.json and speed.md.
 
@@ -76,9 +78,21 @@ class PeakRSS:
         return self.peak / 2**20
 
 
-def pick_tasks(n: int, max_positions: int):
-    """n dev80 tasks at quantiles of encoded length, among those whose prompts fit the context."""
-    tasks = [t for t in load_dataset("arc1/eval", "dev80").tasks
+def suite_tasks(suite: str, model_path: str | None, seed: int = 0) -> list:
+    """dev80, or 2 tasks per held-out generator family decontaminated against the model's training pool."""
+    if suite == "dev80":
+        return load_dataset("arc1/eval", "dev80").tasks
+    from accuracy import heldout_tasks
+
+    from arcttt.finetune import pair_keys, recorded_training_pool
+
+    has_record = model_path and (Path(model_path) / "arcttt.json").exists()  # not for a random model
+    return heldout_tasks(2, seed, pair_keys(recorded_training_pool(model_path)) if has_record else set())
+
+
+def pick_tasks(n: int, max_positions: int, suite: str = "dev80", model_path: str | None = None):
+    """n tasks of the suite at quantiles of encoded length, among those whose prompts fit the context."""
+    tasks = [t for t in suite_tasks(suite, model_path)
              if len(encode_task(t, with_answer=True)) < max_positions - 2]
     ranked = sorted(tasks, key=lambda t: (len(encode_task(t, with_answer=True)), t.id))
     if n >= len(ranked):
@@ -145,7 +159,9 @@ def write_tiny_model(path: Path) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=None, help="model folder (default models/arcttt-tiny, else a random tiny LM)")
-    p.add_argument("--tasks", type=int, default=10, help="dev80 tasks picked at length quantiles")
+    p.add_argument("--tasks", type=int, default=10, help="tasks picked at length quantiles")
+    p.add_argument("--suite", default="dev80", choices=["dev80", "heldout"],
+                   help="dev80, or the generator's held-out families (as bench/accuracy.py builds them)")
     p.add_argument("--threads", type=int, default=1, help="torch threads for both paths")
     p.add_argument("--ttt-steps", type=int, default=None, help="cap TTT steps (same for both); default: epochs")
     p.add_argument("--epochs", type=float, default=TTTConfig().epochs)
@@ -171,7 +187,7 @@ def main(argv=None) -> int:
     vocab = solver.loaded.vocab
     peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
     from arcttt.inference import model_max_positions
-    tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model))
+    tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model), args.suite, model_path)
     max_pos = model_max_positions(solver.loaded.model)
     rows = []
     for k, task in enumerate(tasks):
@@ -246,7 +262,8 @@ def main(argv=None) -> int:
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     precisions = sorted({str(r["b"].get("ttt_precision")) for r in rows})
-    report = {"command": command, "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
+    report = {"command": command, "suite": args.suite,
+              "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
               "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
                          f"torch {torch.__version__}, threads {args.threads}",
@@ -284,7 +301,7 @@ def main(argv=None) -> int:
                   f"{s['a']['ttt_bf16_s']:.1f}s): TTT x{s['ttt_ratio_bf16']:.2f}, TTT+inference "
                   f"x{s['total_ratio_bf16']:.2f}." if "ttt_ratio_bf16" in s else ""),
               "", "(a) transformers Trainer + peft + one generate per prompt (bench/baseline_hf.py); "
-              "(b) arcttt Solver.solve.", f"Model: {report['model']} ({report['parameters']:,} parameters); "
+              "(b) arcttt Solver.solve.", f"Tasks: {args.suite}, at length quantiles. Model: {report['model']} ({report['parameters']:,} parameters); "
               f"{report['machine']}.", "", f"Reproduce: `{command}`"]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
