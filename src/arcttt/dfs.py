@@ -18,14 +18,13 @@ import torch
 
 from .codec import END, GridConstraint, Vocab
 from .errors import ArcTTTError
+from .kv_cache import CACHE_KW, crop_cache, new_cache
 
 
 @torch.inference_mode()
 def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, threshold: float = 0.1,
                max_results: int = 8, max_nodes: int = 20_000) -> list[tuple[list[int], float]]:
     """(token ids, log-probability) of each completion with probability >= threshold, best first."""
-    from .inference import CACHE_KW, crop_cache, new_cache
-
     if not 0 < threshold <= 1:
         raise ArcTTTError(f"dfs threshold must be in (0, 1], got {threshold}")
     device = next(model.parameters()).device

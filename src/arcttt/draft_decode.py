@@ -17,6 +17,7 @@ import torch
 
 from .codec import END, INPUT, OUTPUT, GridConstraint, Vocab
 from .errors import ArcTTTError
+from .kv_cache import CACHE_KW, crop_cache, new_cache
 
 MIN_DRAFT, MAX_DRAFT = 4, 64
 
@@ -53,8 +54,6 @@ def draft(out: list[int], width: int | None, source: list[int], n: int, window: 
 def draft_greedy_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int,
                         max_new_tokens: int) -> tuple[list[int], float]:
     """Constrained greedy decoding of one prompt: (generated token ids, total log-probability)."""
-    from .inference import CACHE_KW, crop_cache, new_cache
-
     device = next(model.parameters()).device
     n = len(prompt)
     budget = min(max_new_tokens, max_positions - n)
