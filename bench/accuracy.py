@@ -90,9 +90,13 @@ def heldout_folder(root: Path, model: str, per_family: int, seed: int) -> Path:
 
 
 def commit() -> str:
+    """The checked-out commit, with '-dirty' when tracked files differ from it."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+        return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -131,6 +135,7 @@ def main(argv=None) -> int:
                    help="solve tasks in this many local processes (--threads each, default cores / workers); "
                         "the shared-adapter setting always runs serially")
     args = p.parse_args(argv)
+    code = commit()  # the code that runs: taken now, not when a long benchmark ends
     suites = args.suite or ["dev80", "heldout"]
     runs = Path(args.runs)
     rows = []
@@ -156,7 +161,7 @@ def main(argv=None) -> int:
                          "failed": len(summary["failed"]),
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
-    report = {"model": args.model, "commit": commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
+    report = {"model": args.model, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "python bench/accuracy.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
