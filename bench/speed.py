@@ -35,6 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 import baseline_hf  # noqa: E402
+from accuracy import commit  # noqa: E402
 
 from arcttt.codec import encode_task  # noqa: E402
 from arcttt.datasets import load_dataset  # noqa: E402
@@ -171,6 +172,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-bf16-baseline", action="store_true",
                    help="skip the second baseline TTT run with the Trainer's bf16 mixed precision")
     args = p.parse_args(argv)
+    code = commit()
     torch.set_num_threads(args.threads)
 
     tmp = None
@@ -262,7 +264,7 @@ def main(argv=None) -> int:
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     precisions = sorted({str(r["b"].get("ttt_precision")) for r in rows})
-    report = {"command": command, "suite": args.suite,
+    report = {"command": command, "commit": code, "suite": args.suite,
               "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
               "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
@@ -301,8 +303,9 @@ def main(argv=None) -> int:
                   f"{s['a']['ttt_bf16_s']:.1f}s): TTT x{s['ttt_ratio_bf16']:.2f}, TTT+inference "
                   f"x{s['total_ratio_bf16']:.2f}." if "ttt_ratio_bf16" in s else ""),
               "", "(a) transformers Trainer + peft + one generate per prompt (bench/baseline_hf.py); "
-              "(b) arcttt Solver.solve.", f"Tasks: {args.suite}, at length quantiles. Model: {report['model']} ({report['parameters']:,} parameters); "
-              f"{report['machine']}.", "", f"Reproduce: `{command}`"]
+              "(b) arcttt Solver.solve.",
+              f"Tasks: {args.suite}, at length quantiles. Commit {code}. Model: {report['model']} "
+              f"({report['parameters']:,} parameters); {report['machine']}.", "", f"Reproduce: `{command}`"]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     if tmp is not None:

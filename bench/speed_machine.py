@@ -28,6 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from accuracy import commit  # noqa: E402
 from speed import baseline_task, pick_tasks  # noqa: E402
 
 from arcttt.executors import make_executor  # noqa: E402
@@ -74,6 +75,7 @@ def main(argv=None) -> int:
     tasks = pick_tasks(args.tasks, max_pos)
     ids = ",".join(t.id for t in tasks)
     report: dict = {"command": "python bench/speed_machine.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                    "commit": commit(),
                     "model": args.model, "tasks": [t.id for t in tasks], "cores": cores,
                     "machine": f"{platform.machine()} {os.cpu_count()} cpus, torch {torch.__version__}"}
 
@@ -122,7 +124,8 @@ def main(argv=None) -> int:
     lines += ["", f"TTT + inference per task, whole machine: (a)/(b) x{report['ratio_a_b']:.2f}; "
               f"(a)/(c) x{report['ratio_a_c']:.2f} (threads alone). Same attempts (a) vs (b) on "
               f"{report['same_attempts_a_b']}/{n} tasks.",
-              f"Tasks: {', '.join(report['tasks'])} (dev80 at length quantiles); model {args.model}; {report['machine']}.",
+              f"Tasks: {', '.join(report['tasks'])} (dev80 at length quantiles); model {args.model}; "
+              f"commit {report['commit']}; {report['machine']}.",
               "", f"Reproduce: `{report['command']}`"]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
