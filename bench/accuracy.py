@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -162,7 +163,7 @@ def main(argv=None) -> int:
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
     report = {"model": args.model, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
-              "command": "python bench/accuracy.py " + " ".join(sys.argv[1:] if argv is None else argv),
+              "command": "python bench/accuracy.py " + shlex.join(sys.argv[1:] if argv is None else argv),
               "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_json_atomic(RESULTS / f"{args.name}.json", report)
