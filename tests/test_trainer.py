@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 import numpy as np
@@ -210,3 +211,31 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, grad_accum
     # a finished run re-run with its checkpoint trains no further
     again = train(resumed, epochs(None), cfg, PAD_ID, checkpoint_dir=ckpt)
     assert again.steps == 6 and again.losses == r_resumed.losses
+
+
+def test_short_cpu_batches_use_the_math_path_with_the_same_loss_and_gradients():
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from arcttt.trainer import SHORT_SEQUENCE, attention_for
+
+    model = tiny_lm()
+    batch = collate(_examples(2), PAD_ID, "cpu")
+    assert batch[0].shape[-1] < SHORT_SEQUENCE
+    assert isinstance(attention_for(torch.zeros(1, SHORT_SEQUENCE, dtype=torch.long)), type(nullcontext()))
+    results = []
+    for ctx in (attention_for(batch[0]), sdpa_kernel(SDPBackend.FLASH_ATTENTION)):
+        model.zero_grad(set_to_none=True)
+        with ctx:
+            loss, _ = sequence_loss(model, *batch)
+        loss.backward()
+        results.append((loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
+    for a, b in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_optimizer_is_fused_for_fp32_parameters():
+    from arcttt.trainer import make_optimizer
+
+    params = [torch.nn.Parameter(torch.zeros(3))]
+    assert make_optimizer(params, TrainConfig()).defaults["fused"]
