@@ -20,6 +20,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .codec import Encoded
 from .errors import ArcTTTError
@@ -149,8 +150,6 @@ only pays off on longer sequences (bench/attention_speed.py --length)."""
 def attention_for(ids: torch.Tensor):
     """The SDPA backend context for a training batch: the math path for short CPU batches, else SDPA's choice."""
     if ids.device.type == "cpu" and ids.shape[-1] < SHORT_SEQUENCE:
-        from torch.nn.attention import SDPBackend, sdpa_kernel
-
         return sdpa_kernel(SDPBackend.MATH)
     return nullcontext()
 
