@@ -12,6 +12,7 @@ import torch
 import arcttt.trainer as trainer_mod
 from arcttt.cli import main
 from arcttt.codec import encode_task
+from arcttt.errors import ArcTTTError
 from arcttt.finetune import (ContaminationError, FinetuneConfig, epoch_examples, finetune, overlap,
                              recorded_training_pool, task_example, training_pool)
 from arcttt.generators import generate_task
@@ -136,3 +137,15 @@ def test_tiny_finetune_writes_a_loadable_model_and_resumes(folders, tmp_path, mo
     assert cont_meta["init"]["config"] == meta["config"]
     pool_ids = [t.id for t in recorded_training_pool(cont)]
     assert sorted(pool_ids) == sorted([t.id for t in train_tasks] * 2)
+
+
+def test_finetune_grows_a_model_with_mixed_precision(folders, tmp_path, train_tasks):
+    base = finetune(_config(folders, tmp_path, out=str(tmp_path / "base"), checkpoint_every=0), progress=False)
+    grown = finetune(_config(folders, tmp_path, out=str(tmp_path / "grown"), init=str(base), grow_layers=3,
+                             mixed_bf16=True, steps=2, checkpoint_every=0), progress=False)
+    lm = load_model(grown, device="cpu")
+    meta = json.loads((grown / "arcttt.json").read_text())
+    assert lm.model.config.num_hidden_layers == 3 and lm.dtype == torch.float32  # bf16 only inside autocast
+    assert meta["config"]["grow_layers"] == 3 and meta["config"]["mixed_bf16"] and np.isfinite(meta["final_loss"])
+    with pytest.raises(ArcTTTError, match="init"):
+        finetune(_config(folders, tmp_path, out=str(tmp_path / "x"), grow_layers=3), progress=False)

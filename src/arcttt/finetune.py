@@ -42,6 +42,8 @@ class FinetuneConfig:
     """Grid-LM preset for a new model (ignored with init)."""
     init: str | None = None
     """Start from this model folder instead of a random grid LM."""
+    grow_layers: int | None = None
+    """With init: deepen the model to this many layers first, keeping its function (arcttt.grow)."""
     steps: int = 2000
     time_budget: float | None = None
     """Seconds of training (the schedule follows elapsed time; steps then only caps it)."""
@@ -56,6 +58,8 @@ class FinetuneConfig:
     checkpoint_every: int = 200
     device: str = "auto"
     dtype: str = "auto"
+    mixed_bf16: bool = False
+    """Forward passes under bf16 autocast with fp32 weights (mixed precision; for GPUs)."""
     threads: int | None = None
     """Torch CPU threads (None: torch's default)."""
     out: str = "models/arcttt-custom"
@@ -182,6 +186,12 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
     if config.init:
         loaded = load_model(config.init, config.device, config.dtype)
         model, vocab = loaded.model, loaded.vocab
+        if config.grow_layers:
+            from .grow import deepen
+
+            model = deepen(model, config.grow_layers)
+    elif config.grow_layers:
+        raise ArcTTTError("grow_layers deepens an existing model: give init too")
     else:
         model, vocab = build_grid_lm(config.size, config.seed), GRID_VOCAB
         device = pick_device(config.device)
@@ -191,7 +201,8 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
                      batch_size=config.batch_size,
                      grad_accum=config.grad_accum, warmup_frac=config.warmup_frac,
                      weight_decay=config.weight_decay, seed=config.seed,
-                     checkpoint_every=config.checkpoint_every, progress=progress, desc="finetune")
+                     checkpoint_every=config.checkpoint_every, autocast_bf16=config.mixed_bf16,
+                     progress=progress, desc="finetune")
     start = time.time()
     result = train(model, lambda epoch: epoch_examples(tasks, epoch, config, vocab), tc,
                    pad_id=vocab.id(PAD), checkpoint_dir=out / "checkpoints")

@@ -18,6 +18,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--drop-overlap", action="store_true", help="drop overlapping training tasks instead of refusing")
     p.add_argument("--size", default=d.size, choices=list(PRESETS), help="grid-LM preset for a new model")
     p.add_argument("--init", default=None, help="continue from this model folder")
+    p.add_argument("--grow-layers", type=int, default=None,
+                   help="with --init: deepen the model to N layers first (new layers start as identity)")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--time-budget", type=float, default=None,
                    help="train for this many seconds (warmup and cosine decay follow the clock; --steps caps it)")
@@ -29,7 +31,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
     p.add_argument("--device", default=d.device)
-    p.add_argument("--dtype", default=d.dtype)
+    p.add_argument("--dtype", default=d.dtype, help="weights' dtype: auto, fp32, bf16 or fp16")
+    p.add_argument("--mixed-bf16", action="store_true",
+                   help="bf16 autocast over fp32 weights (mixed precision: faster on GPUs)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: one per core)")
     p.add_argument("--out", default=d.out, help="model folder to write (re-running resumes from its checkpoint)")
     p.add_argument("--quiet", action="store_true")
@@ -46,10 +50,11 @@ def run(args) -> int:
     config = FinetuneConfig(
         data=args.data, generated_per_family=args.generated_per_family, generated_difficulty=(lo, hi),
         eval_sets=args.eval_sets, drop_overlap=args.drop_overlap, size=args.size, init=args.init,
+        grow_layers=args.grow_layers,
         steps=args.steps, time_budget=args.time_budget, lr=args.lr, batch_size=args.batch_size,
         grad_accum=args.grad_accum,
         max_tokens=args.max_tokens, loss=args.loss, seed=args.seed, checkpoint_every=args.checkpoint_every,
-        device=args.device, dtype=args.dtype, threads=args.threads, out=args.out)
+        device=args.device, dtype=args.dtype, mixed_bf16=args.mixed_bf16, threads=args.threads, out=args.out)
     path = finetune(config, progress=not args.quiet)
     print(f"model written to {path}")
     return 0
