@@ -1,7 +1,7 @@
-"""The shipped default model never trained on anything the benchmarks evaluate.
+"""The shipped models never trained on anything the benchmarks evaluate.
 
-Rebuilds the exact training pool from the configuration recorded in the model
-folder and checks it against ARC-AGI-1/2 evaluation and the generator's
+For each model folder under models/, rebuilds the exact training pool from the
+configuration recorded there and checks it against ARC-AGI-1/2 evaluation and the generator's
 held-out benchmark tasks: no shared task id, no identical (input, output) pair.
 """
 
@@ -15,17 +15,28 @@ from arcttt.finetune import overlap, pair_keys, recorded_training_pool
 from arcttt.generators import get_family, list_families
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "arcttt-tiny"
+MODELS = sorted(p for p in (ROOT / "models").iterdir() if p.is_dir())
+
+
+def test_the_default_model_is_shipped():
+    from arcttt.solve import SolveConfig
+
+    assert (ROOT / SolveConfig().model) in MODELS
+
+
+@pytest.fixture(scope="module", params=MODELS, ids=lambda p: p.name)
+def model(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def pool():
-    return recorded_training_pool(MODEL)
+def pool(model):
+    return recorded_training_pool(model)
 
 
-def test_shipped_model_folder_is_complete():
+def test_shipped_model_folder_is_complete(model):
     for name in ("config.json", "model.safetensors", "tokenizer.json", "arcttt.json", "TRAINING.md"):
-        assert (MODEL / name).is_file(), name
+        assert (model / name).is_file(), name
 
 
 def test_training_pool_shares_nothing_with_arc_evaluation(pool):
