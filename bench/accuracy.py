@@ -102,6 +102,14 @@ def commit() -> str:
         return "unknown"
 
 
+def publish(name: str, report: dict, table: str) -> None:
+    """bench/results/<name>.json and <name>.md, and the table on stdout."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(RESULTS / f"{name}.json", report)
+    (RESULTS / f"{name}.md").write_text(table)
+    print(table)
+
+
 def markdown(report: dict) -> str:
     lines = [f"Model `{report['model']}`, commit `{report['commit']}`, {report['date']}", "",
              "| suite | setting | tasks solved | pass@2 per task | pass@2 per output | s/task (median) | by level |",
@@ -165,10 +173,7 @@ def main(argv=None) -> int:
     report = {"model": args.model, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "python bench/accuracy.py " + shlex.join(sys.argv[1:] if argv is None else argv),
               "rows": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(RESULTS / f"{args.name}.json", report)
-    (RESULTS / f"{args.name}.md").write_text(markdown(report))
-    print(markdown(report))
+    publish(args.name, report, markdown(report))
     return 0
 
 

@@ -22,16 +22,13 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from accuracy import commit, heldout_tasks  # noqa: E402
+from accuracy import commit, heldout_tasks, publish  # noqa: E402
 
 from arcttt.codec import encode, sequence_length
 from arcttt.datasets import load, subset
 from arcttt.models import load_model, parameter_count, set_threads
-from arcttt.scoring import write_json_atomic
 from arcttt.tasks import Task
 from arcttt.transforms import SYMMETRY_NAMES, parse
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def arc1_eval_outside_dev80() -> list[Task]:
@@ -113,10 +110,7 @@ def main(argv=None) -> int:
             print(f"{model_path} | {suite}: {scores['nats_per_answer_token']:.3f} nats/token, "
                   f"{scores['token_accuracy']:.1%} tokens, {scores['argmax_exact_answers']}/{scores['answers']} "
                   f"exact ({row['seconds']} s)", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    write_json_atomic(RESULTS / f"{args.name}.json", report)
-    (RESULTS / f"{args.name}.md").write_text(markdown(report))
-    print(markdown(report))
+    publish(args.name, report, markdown(report))
     return 0
 
 

