@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 
-import torch
-
 from .errors import ArcTTTError
 
 # The projections that write into the residual stream: zero them and a layer is the identity.
