@@ -1,7 +1,7 @@
 """Accuracy harness: fine-tuned only vs augmented voting vs TTT + voting, like the paper's tables.
 
-    python bench/accuracy.py --model models/arcttt-h192x4 --suite dev80 --suite heldout
-    python bench/accuracy.py --model models/arcttt-h192x4 --suite heldout --ablations
+    python bench/accuracy.py --model models/arcttt-tiny --suite dev80 --suite heldout
+    python bench/accuracy.py --model models/arcttt-tiny --suite heldout --ablations
 
 Each (suite, setting) is one `arcttt solve` run directory under --runs (so an
 interrupted benchmark resumes); the results go to bench/results/accuracy.json
@@ -128,7 +128,7 @@ def markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="models/arcttt-h192x4")
+    p.add_argument("--model", default="models/arcttt-tiny")
     p.add_argument("--suite", action="append", choices=["dev80", "heldout"], help="repeatable; default both")
     p.add_argument("--heldout-per-family", type=int, default=10)
     p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")

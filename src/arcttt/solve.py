@@ -42,7 +42,7 @@ class SolveConfig:
     """Bundled name (arc1/eval, ...), folder of task JSON, task file or Kaggle challenges file."""
     tasks: str | None = None
     """Subset: 'dev80', a CSV with task_id, or comma-separated ids."""
-    model: str = "models/arcttt-h192x4"
+    model: str = "models/arcttt-tiny"
     out: str = "runs/solve"
     gguf_file: str | None = None
     seed: int = 0
