@@ -26,7 +26,7 @@ from arcttt.generators import generate_task, list_families
 from arcttt.inference import InferenceConfig
 from arcttt.scoring import ordered_levels, write_json_atomic
 from arcttt.solve import SolveConfig, solve_dataset
-from arcttt.ttt import TTTConfig
+from arcttt.ttt import TTT_MODES, TTTConfig
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -140,6 +140,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: one per core; use 1 per job when two jobs share the CPU)")
+    p.add_argument("--ttt-mode", default=TTTConfig().mode, choices=TTT_MODES,
+                   help="test-time training of the TTT settings: per-task LoRA (the paper) or full fine-tuning")
+    p.add_argument("--ttt-epochs", type=float, default=TTTConfig().epochs)
     p.add_argument("--workers", type=int, default=1,
                    help="solve tasks in this many local processes (--threads each, default cores / workers); "
                         "the shared-adapter setting always runs serially")
@@ -153,7 +156,7 @@ def main(argv=None) -> int:
             dataset, tasks = "arc1/eval", "dev80"
         else:
             dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
-        for name, (ttt, inf, voting) in settings(TTTConfig(), args.ablations).items():
+        for name, (ttt, inf, voting) in settings(TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs), args.ablations).items():
             if args.only and name not in args.only:
                 continue
             slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
