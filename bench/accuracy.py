@@ -2,6 +2,11 @@
 
     python bench/accuracy.py --model models/arcttt-tiny --suite dev80 --suite heldout
     python bench/accuracy.py --model models/arcttt-tiny --suite heldout --ablations
+    python bench/accuracy.py --model models/arcttt-tiny --suite select40 --ttt-mode full
+
+Suites: dev80 (the paper's 80 ARC-AGI-1 evaluation tasks), heldout (the generator's held-out
+families), select40 (the 40 shortest ARC-AGI-1 evaluation tasks outside dev80: for choosing
+settings and models without looking at dev80).
 
 Each (suite, setting) is one `arcttt solve` run directory under --runs (so an
 interrupted benchmark resumes); the results go to bench/results/accuracy.json
@@ -55,6 +60,17 @@ def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTCon
             "TTT + product of experts": (ttt_defaults, augmented, "poe"),
         })
     return out
+
+
+def selection_task_ids(n: int = 40) -> list[str]:
+    """The n ARC-AGI-1 evaluation tasks outside dev80 with the shortest encoding (ties by id)."""
+    from arcttt.codec import encode_task
+    from arcttt.datasets import load_dataset
+
+    dev80 = {t.id for t in load_dataset("arc1/eval", "dev80").tasks}
+    rest = [t for t in load_dataset("arc1/eval").tasks if t.id not in dev80]
+    rest.sort(key=lambda t: (len(encode_task(t, with_answer=True)), t.id))
+    return [t.id for t in rest[:n]]
 
 
 def heldout_tasks(per_family: int, seed: int, exclude_pairs: set | None = None) -> list:
@@ -129,7 +145,8 @@ def markdown(report: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="models/arcttt-tiny")
-    p.add_argument("--suite", action="append", choices=["dev80", "heldout"], help="repeatable; default both")
+    p.add_argument("--suite", action="append", choices=["dev80", "heldout", "select40"],
+                   help="repeatable; default dev80 and heldout")
     p.add_argument("--heldout-per-family", type=int, default=10)
     p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")
     p.add_argument("--only", action="append", default=None, help="run only these settings (repeatable)")
@@ -154,6 +171,8 @@ def main(argv=None) -> int:
     for suite in suites:
         if suite == "dev80":
             dataset, tasks = "arc1/eval", "dev80"
+        elif suite == "select40":
+            dataset, tasks = "arc1/eval", ",".join(selection_task_ids(40))
         else:
             dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
         for name, (ttt, inf, voting) in settings(TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs), args.ablations).items():

@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     solver = Solver(SolveConfig(model=args.model, device="cpu", seed=args.seed,
-                                ttt=TTTConfig(max_steps=args.ttt_steps)))
+                                ttt=TTTConfig(mode="lora", max_steps=args.ttt_steps)))
     adapter = solver.adapter
     tasks = pick_tasks(args.tasks, model_max_positions(adapter.model))
     data = {t.id: encode_examples(adapter.task_dataset(t.without_solutions()), adapter.loaded.vocab,

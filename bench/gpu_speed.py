@@ -98,7 +98,7 @@ def measure(name: str, args, device: torch.device, dtype: torch.dtype) -> dict:
     sync(device)
     out = {"model": name, "source": loaded.path, "parameters": parameter_count(loaded.model),
            "dtype": str(dtype).replace("torch.", ""), "load_s": round(time.perf_counter() - t0, 2), "tasks": []}
-    ttt = TTTConfig(lr=args.lr, max_steps=args.ttt_steps, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha,
+    ttt = TTTConfig(mode="lora", lr=args.lr, max_steps=args.ttt_steps, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha,
                     batch_size=2, data=TTTDataConfig(max_examples=args.max_examples))
     inf = InferenceConfig(orders=args.orders, batch_size=args.infer_batch, drafts=args.drafts)
     if args.transforms:

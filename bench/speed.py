@@ -181,7 +181,7 @@ def main(argv=None) -> int:
         tmp = tempfile.TemporaryDirectory()
         model_path = str(Path(tmp.name) / "tiny")
         write_tiny_model(Path(model_path))
-    ttt_cfg = TTTConfig(max_steps=args.ttt_steps, epochs=args.epochs)
+    ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps, epochs=args.epochs)  # the baseline is peft LoRA
     if args.max_examples:
         ttt_cfg.data.max_examples = args.max_examples
     inf_cfg = InferenceConfig()

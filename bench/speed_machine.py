@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     p.add_argument("--name", default="speed_machine")
     args = p.parse_args(argv)
     cores = args.cores
-    ttt_cfg = TTTConfig(max_steps=args.ttt_steps)
+    ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps)  # the baseline is peft LoRA
     inf_cfg = InferenceConfig()
     torch.set_num_threads(cores)
     solver = Solver(SolveConfig(model=args.model, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from arcttt.datasets import load
+from arcttt.datasets import load, load_dataset
 from arcttt.finetune import overlap, pair_keys, recorded_training_pool
 from arcttt.generators import get_family, list_families
 
@@ -56,3 +56,14 @@ def test_training_pool_shares_nothing_with_heldout_benchmark(pool):
     generated = [t for t in pool if t.meta.get("family")]
     assert generated, "the shipped model was trained on generated tasks"
     assert all(get_family(t.meta["family"]).split == "train" for t in generated)
+
+
+def test_selection_suite_is_outside_dev80():
+    """bench/accuracy.py's select40 suite chooses settings; it must not be dev80, which reports them."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from accuracy import selection_task_ids
+
+    ids = selection_task_ids(40)
+    assert len(set(ids)) == 40
+    assert not set(ids) & {t.id for t in load_dataset("arc1/eval", "dev80").tasks}
+    assert set(ids) <= {t.id for t in load("arc1/eval").tasks}

@@ -181,3 +181,14 @@ def test_auto_precision_is_fp32_without_native_bf16(monkeypatch):
     assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "fp32"
     monkeypatch.setattr(arcttt.models, "native_bf16", lambda device: True)
     assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "bf16"
+
+
+def test_auto_mode_fine_tunes_small_models_in_full_and_larger_ones_with_lora(monkeypatch):
+    import arcttt.ttt as ttt_module
+
+    small = TaskAdapter(loaded(tiny_lm()), _config("auto"))
+    assert small.config.mode == "full" and small.adapt(colour_map_task(3, side=2, k=3)).mode == "full"
+    monkeypatch.setattr(ttt_module, "FULL_TTT_MAX_PARAMETERS", 10)
+    large = TaskAdapter(loaded(tiny_lm()), _config("auto"))
+    assert large.config.mode == "lora" and any("lora_" in n for n, _ in large.model.named_parameters())
+    assert TTTConfig().mode == "auto"

@@ -103,8 +103,8 @@ class Solver:
             if task.has_solutions and task.test and task.test[0].output is not None:
                 raise ArcTTTError("the solver was handed test outputs")  # guard against peeking
             report = self.adapter.adapt(task)
-            record["ttt"] = {"examples": report.examples, "steps": report.steps, "tokens": report.tokens,
-                             "precision": report.precision, "losses": _thin(report.losses)}
+            record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
+                             "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
             record["timings"]["ttt_s"] = round(report.seconds, 3)
             t0 = time.perf_counter()
             stats: dict = {}
