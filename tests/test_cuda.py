@@ -25,7 +25,7 @@ from arcttt.ttt import TaskAdapter, TTTConfig  # noqa: E402
 from arcttt.ttt_data import TTTDataConfig  # noqa: E402
 from arcttt.voting import transform_group  # noqa: E402
 
-TTT = TTTConfig(max_steps=4, data=TTTDataConfig(max_examples=16))
+TTT = TTTConfig(mode="lora", max_steps=4, data=TTTDataConfig(max_examples=16))
 INF = InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=2)
 
 

@@ -41,7 +41,7 @@ def test_sequence_loss_equals_hf_loss_with_labels(seed):
 
 
 def test_sequence_loss_gradients_equal_the_reference_through_lora():
-    adapter = TaskAdapter(loaded(tiny_lm(seed=2)), TTTConfig(lora_rank=4, lora_alpha=8))
+    adapter = TaskAdapter(loaded(tiny_lm(seed=2)), TTTConfig(mode="lora", lora_rank=4, lora_alpha=8))
     model = adapter.model
     params = adapter.trainable_parameters()
     with torch.no_grad():  # LoRA B starts at zero: give it values so every gradient path is live
@@ -197,7 +197,7 @@ def test_drafts_copy_the_input_then_the_row_above():
 def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
     from arcttt.inference import InferenceConfig, predict
 
-    adapter = TaskAdapter(loaded(tiny_lm(seed=4)), TTTConfig(lora_rank=4, lora_alpha=8))
+    adapter = TaskAdapter(loaded(tiny_lm(seed=4)), TTTConfig(mode="lora", lora_rank=4, lora_alpha=8))
     with torch.no_grad():
         for p in adapter.trainable_parameters():
             p.normal_(0, 0.1)

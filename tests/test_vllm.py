@@ -109,7 +109,7 @@ def test_saved_adapter_is_checked_against_vllm_limits(tmp_path):
     model = tiny_model()
     save_model(model, tmp_path / "base")
     loaded = LoadedModel(model, GRID_VOCAB, str(tmp_path / "base"), torch.device("cpu"), torch.float32)
-    default = TaskAdapter(loaded, TTTConfig(lora_rank=8))  # targets lm_head too
+    default = TaskAdapter(loaded, TTTConfig(mode="lora", lora_rank=8))  # targets lm_head too
     folder = save_adapter(default.model, tmp_path / "a1")
     cfg = json.loads((tmp_path / "a1" / "adapter_config.json").read_text())
     assert cfg["r"] == 8 and "lm_head" in cfg["target_modules"]
