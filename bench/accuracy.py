@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: one per core; use 1 per job when two jobs share the CPU)")
     p.add_argument("--ttt-mode", default=TTTConfig().mode, choices=TTT_MODES,
-                   help="test-time training of the TTT settings: per-task LoRA (the paper) or full fine-tuning")
+                   help="TTT of the TTT settings: auto (full for small models, else LoRA), lora (the paper), full ...")
     p.add_argument("--ttt-epochs", type=float, default=TTTConfig().epochs)
     p.add_argument("--workers", type=int, default=1,
                    help="solve tasks in this many local processes (--threads each, default cores / workers); "
@@ -175,7 +175,8 @@ def main(argv=None) -> int:
             dataset, tasks = "arc1/eval", ",".join(selection_task_ids(40))
         else:
             dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
-        for name, (ttt, inf, voting) in settings(TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs), args.ablations).items():
+        ttt_defaults = TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs)
+        for name, (ttt, inf, voting) in settings(ttt_defaults, args.ablations).items():
             if args.only and name not in args.only:
                 continue
             slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")

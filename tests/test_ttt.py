@@ -187,7 +187,8 @@ def test_auto_mode_fine_tunes_small_models_in_full_and_larger_ones_with_lora(mon
     import arcttt.ttt as ttt_module
 
     small = TaskAdapter(loaded(tiny_lm()), _config("auto"))
-    assert small.config.mode == "full" and small.adapt(colour_map_task(3, side=2, k=3)).mode == "full"
+    assert small.config.mode == "full" and not any("lora_" in n for n, _ in small.model.named_parameters())
+    assert small.adapt(colour_map_task(3, side=2, k=3)).steps == 15
     monkeypatch.setattr(ttt_module, "FULL_TTT_MAX_PARAMETERS", 10)
     large = TaskAdapter(loaded(tiny_lm()), _config("auto"))
     assert large.config.mode == "lora" and any("lora_" in n for n, _ in large.model.named_parameters())

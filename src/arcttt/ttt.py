@@ -69,7 +69,6 @@ PRECISIONS = ("auto", "bf16", "fp32")
 
 @dataclass
 class TTTReport:
-    mode: str = ""
     examples: int = 0
     steps: int = 0
     tokens: int = 0
@@ -224,7 +223,7 @@ class TaskAdapter:
         with merged_lora_training(self.model) if merge else nullcontext():
             res: TrainResult = train(self.model, encoded, tc, pad_id=self.loaded.vocab.id(PAD),
                                      params=self.trainable_parameters())
-        return TTTReport(self.config.mode, len(examples), res.steps, res.tokens, res.seconds, res.losses, precision)
+        return TTTReport(len(examples), res.steps, res.tokens, res.seconds, res.losses, precision)
 
     def resolved_precision(self) -> str:
         """'bf16' or 'fp32': what TTT runs in on this model's device."""
