@@ -31,7 +31,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="poe: product of experts over the top candidates (rescored under every view)")
     p.add_argument("--poe-candidates", type=int, default=d.poe_candidates)
     g = p.add_argument_group("test-time training")
-    g.add_argument("--ttt", default=t.mode, choices=TTT_MODES, help="per-task LoRA, full copy, one shared adapter, none")
+    g.add_argument("--ttt", default=t.mode, choices=TTT_MODES,
+                   help="auto (full for models up to 5M parameters, else lora), per-task LoRA, full copy, "
+                        "one shared adapter, none")
     g.add_argument("--no-ttt", action="store_const", dest="ttt", const="none", help="same as --ttt none")
     g.add_argument("--ttt-lr", type=float, default=t.lr)
     g.add_argument("--ttt-epochs", type=float, default=t.epochs)

@@ -28,7 +28,7 @@ import torch
 from .codec import PAD, encode
 from .errors import ArcTTTError
 from .lora_merge import merged_lora_training
-from .models import LoadedModel
+from .models import LoadedModel, parameter_count
 from .seeding import derive_seed
 from .tasks import Task
 from .trainer import TrainConfig, TrainResult, train
@@ -81,7 +81,7 @@ def resolved_mode(mode: str, model) -> str:
     """'auto' -> 'full' for a model of at most FULL_TTT_MAX_PARAMETERS parameters, else 'lora'."""
     if mode != "auto":
         return mode
-    return "full" if sum(p.numel() for p in model.parameters()) <= FULL_TTT_MAX_PARAMETERS else "lora"
+    return "full" if parameter_count(model) <= FULL_TTT_MAX_PARAMETERS else "lora"
 
 
 def encode_examples(examples: Sequence[TTTExample], vocab, loss: str):
