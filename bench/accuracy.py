@@ -1,8 +1,8 @@
 """Accuracy harness: fine-tuned only vs augmented voting vs TTT + voting, like the paper's tables.
 
-    python bench/accuracy.py --model models/arcttt-tiny --suite dev80 --suite heldout
-    python bench/accuracy.py --model models/arcttt-tiny --suite heldout --ablations
-    python bench/accuracy.py --model models/arcttt-tiny --suite select40 --ttt-mode full
+    python bench/accuracy.py --model models/arcttt-h128x6 --suite dev80 --suite heldout
+    python bench/accuracy.py --model models/arcttt-h128x6 --suite heldout --ablations
+    python bench/accuracy.py --model models/arcttt-h128x6 --suite select40 --ttt-mode full
 
 Suites: dev80 (the paper's 80 ARC-AGI-1 evaluation tasks), heldout (the generator's held-out
 families), select40 (the 40 shortest ARC-AGI-1 evaluation tasks outside dev80: for choosing
@@ -30,7 +30,7 @@ from arcttt.finetune import pair_keys, recorded_training_pool
 from arcttt.generators import generate_task, list_families
 from arcttt.inference import InferenceConfig
 from arcttt.scoring import ordered_levels, write_json_atomic
-from arcttt.solve import SolveConfig, solve_dataset
+from arcttt.solve import DEFAULT_MODEL, SolveConfig, solve_dataset
 from arcttt.ttt import TTT_MODES, TTTConfig
 
 RESULTS = Path(__file__).parent / "results"
@@ -144,7 +144,7 @@ def markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="models/arcttt-tiny")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--suite", action="append", choices=["dev80", "heldout", "select40"],
                    help="repeatable; default dev80 and heldout")
     p.add_argument("--heldout-per-family", type=int, default=10)

@@ -1,6 +1,6 @@
 """Does torch.compile speed up test-time training here? Eager against compiled TTT, same tasks.
 
-    python bench/compile_speed.py --model models/arcttt-tiny --tasks 5 --ttt-steps 16 [--threads 1]
+    python bench/compile_speed.py --model models/arcttt-h128x6 --tasks 5 --ttt-steps 16 [--threads 1]
 
 The adapter's model is compiled once (dynamic shapes, inductor's C++ backend) and trained on
 each task after the eager run of the same task (same data, seed and steps). The one-time
@@ -27,7 +27,7 @@ from arcttt.codec import PAD  # noqa: E402
 from arcttt.inference import model_max_positions  # noqa: E402
 from arcttt.lora_merge import merged_lora_training  # noqa: E402
 from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import SolveConfig, Solver  # noqa: E402
+from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver  # noqa: E402
 from arcttt.trainer import TrainConfig, train  # noqa: E402
 from arcttt.ttt import TTTConfig, encode_examples  # noqa: E402
 
@@ -49,7 +49,7 @@ def timed_ttt(adapter, model, encoded, steps: int, seed: int) -> tuple[float, fl
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="models/arcttt-tiny")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--tasks", type=int, default=5)
     p.add_argument("--ttt-steps", type=int, default=16)
     p.add_argument("--threads", type=int, default=1)

@@ -1,7 +1,7 @@
 """Seconds per task of test-time training and augmented inference, for the default model and a 1B-class one.
 
 Models measured:
-- ``default``: models/arcttt-tiny when present, else a freshly built tiny grid LM;
+- ``default``: the shipped default model when present, else a freshly built tiny grid LM;
 - ``llama1b-grid``: a randomly initialised model with Llama-3.2-1B's architecture
   (hidden 2048, 16 layers, 32 heads, 8 KV heads, intermediate 8192) over the grid
   vocabulary (16 tokens instead of 128256): the same compute per token except the
@@ -36,6 +36,7 @@ from arcttt.codec import GRID_VOCAB
 from arcttt.errors import ArcTTTError
 from arcttt.inference import InferenceConfig, predict
 from arcttt.models import GridLMConfig, LoadedModel, build_grid_lm, load_model, parameter_count, pick_dtype
+from arcttt.solve import DEFAULT_MODEL
 from arcttt.ttt import TaskAdapter, TTTConfig
 from arcttt.ttt_data import TTTDataConfig
 
@@ -67,7 +68,7 @@ def sync(device: torch.device) -> None:
 
 def build_loaded(name: str, device: torch.device, dtype: torch.dtype, tiny: bool) -> LoadedModel:
     if name == "default":
-        path = Path("models/arcttt-tiny")
+        path = Path(DEFAULT_MODEL)
         if path.exists() and not tiny:
             return load_model(path, str(device), {torch.bfloat16: "bf16", torch.float32: "fp32"}[dtype])
         model = build_grid_lm("nano" if tiny else "tiny", seed=0)

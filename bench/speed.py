@@ -1,7 +1,7 @@
 """Side-by-side speed of test-time training + augmented inference: a plain transformers + PEFT baseline
 (bench/baseline_hf.py) against arcttt's engine (Solver.solve), same model, tasks, TTT data and prompts.
 
-    python bench/speed.py --model models/arcttt-tiny --tasks 10 [--threads 1] [--ttt-steps N]
+    python bench/speed.py --model models/arcttt-h128x6 --tasks 10 [--threads 1] [--ttt-steps N]
 
 Tasks are dev80 tasks picked at quantiles of their encoded length (or, with --suite heldout, tasks of
 the generator's held-out families as bench/accuracy.py builds them, where the tiny model solves some,
@@ -41,7 +41,7 @@ from arcttt.codec import encode_task  # noqa: E402
 from arcttt.datasets import load_dataset  # noqa: E402
 from arcttt.inference import InferenceConfig, augmented_views  # noqa: E402
 from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import SolveConfig, Solver  # noqa: E402
+from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver  # noqa: E402
 from arcttt.tasks import grid_to_list  # noqa: E402
 from arcttt.ttt import TTTConfig, encode_examples  # noqa: E402
 from arcttt.voting import vote  # noqa: E402
@@ -159,7 +159,7 @@ def write_tiny_model(path: Path) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=None, help="model folder (default models/arcttt-tiny, else a random tiny LM)")
+    p.add_argument("--model", default=None, help=f"model folder (default {DEFAULT_MODEL}, else a random tiny LM)")
     p.add_argument("--tasks", type=int, default=10, help="tasks picked at length quantiles")
     p.add_argument("--suite", default="dev80", choices=["dev80", "heldout"],
                    help="dev80, or the generator's held-out families (as bench/accuracy.py builds them)")
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     tmp = None
-    model_path = args.model or ("models/arcttt-tiny" if Path("models/arcttt-tiny").exists() else None)
+    model_path = args.model or (DEFAULT_MODEL if Path(DEFAULT_MODEL).exists() else None)
     if model_path is None:
         tmp = tempfile.TemporaryDirectory()
         model_path = str(Path(tmp.name) / "tiny")

@@ -1,6 +1,6 @@
 """Whole-machine speed: the same task set solved with all of this machine's cores, each side its best way.
 
-    python bench/speed_machine.py --model models/arcttt-tiny --tasks 10 --ttt-steps 16
+    python bench/speed_machine.py --model models/arcttt-h128x6 --tasks 10 --ttt-steps 16
 
 (a) the baseline of bench/baseline_hf.py (transformers Trainer + peft + one generate per
     prompt), task after task, with torch's default of one thread per core, as a user runs it;
@@ -34,7 +34,7 @@ from speed import baseline_task, pick_tasks  # noqa: E402
 from arcttt.executors import make_executor  # noqa: E402
 from arcttt.inference import InferenceConfig, model_max_positions  # noqa: E402
 from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import SolveConfig, Solver, solve_dataset  # noqa: E402
+from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver, solve_dataset  # noqa: E402
 from arcttt.tasks import grid_to_list  # noqa: E402
 from arcttt.ttt import TTTConfig  # noqa: E402
 
@@ -59,7 +59,7 @@ def run_arcttt(config: SolveConfig, executor, tasks) -> tuple[float, dict]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="models/arcttt-tiny")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--tasks", type=int, default=10)
     p.add_argument("--ttt-steps", type=int, default=None)
     p.add_argument("--cores", type=int, default=os.cpu_count() or 1, help="cores to use (default: all)")

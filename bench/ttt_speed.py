@@ -1,6 +1,6 @@
 """Seconds for TTT + augmented inference on the median-size dev80 task, with tokens/s.
 
-    python bench/ttt_speed.py --model models/arcttt-tiny [--repeats 3]
+    python bench/ttt_speed.py --model models/arcttt-h128x6 [--repeats 3]
 
 "Median-size" is by the length of the encoded task (demonstrations + test
 input + test output). Writes bench/results/ttt_speed.json and ttt_speed.md.
@@ -21,7 +21,7 @@ import torch
 from arcttt.codec import encode_task
 from arcttt.datasets import load_dataset
 from arcttt.scoring import write_json_atomic
-from arcttt.solve import SolveConfig, Solver
+from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -33,7 +33,7 @@ def median_task(tasks):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="models/arcttt-tiny")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--task", default=None, help="a dev80 task id instead of the median-size one")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--name", default="ttt_speed")

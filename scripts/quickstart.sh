@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-arcttt solve --dataset arc1/eval --tasks dev80 --max-tasks 4 --model models/arcttt-tiny --out runs/quickstart "$@"
+arcttt solve --dataset arc1/eval --tasks dev80 --max-tasks 4 --model models/arcttt-h128x6 --out runs/quickstart "$@"

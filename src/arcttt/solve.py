@@ -35,6 +35,9 @@ from .voting import vote
 
 log = logging.getLogger("arcttt")
 
+DEFAULT_MODEL = "models/arcttt-h128x6"
+"""The shipped default grid LM (README, "The shipped models and their results")."""
+
 
 @dataclass
 class SolveConfig:
@@ -42,7 +45,7 @@ class SolveConfig:
     """Bundled name (arc1/eval, ...), folder of task JSON, task file or Kaggle challenges file."""
     tasks: str | None = None
     """Subset: 'dev80', a CSV with task_id, or comma-separated ids."""
-    model: str = "models/arcttt-tiny"
+    model: str = DEFAULT_MODEL
     out: str = "runs/solve"
     gguf_file: str | None = None
     seed: int = 0
