@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the shipped default model: TTT + augmented inference on a slice of ARC-AGI-1 evaluation.
+# The main job on the shipped default model (arcttt.solve.DEFAULT_MODEL, no --model needed): TTT + augmented inference on a slice of ARC-AGI-1 evaluation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-arcttt solve --dataset arc1/eval --tasks dev80 --max-tasks 4 --model models/arcttt-h128x6 --out runs/quickstart "$@"
+arcttt solve --dataset arc1/eval --tasks dev80 --max-tasks 4 --out runs/quickstart "$@"
