@@ -3,6 +3,8 @@
 
     python bench/speed.py --model models/arcttt-h128x6 --tasks 10 [--threads 1] [--ttt-steps N]
 
+With --seeds K every task runs under K seeds (TTT data, LoRA init, views and both sides' batch
+orders follow the seed), so pass@2 compares rates rather than one draw of the batch order.
 Tasks are dev80 tasks picked at quantiles of their encoded length (or, with --suite heldout, tasks of
 the generator's held-out families as bench/accuracy.py builds them, where the tiny model solves some,
 so pass@2 can be compared on solved tasks). For each task the two paths run
@@ -168,6 +170,10 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=float, default=TTTConfig().epochs)
     p.add_argument("--max-examples", type=int, default=None, help="cap TTT examples per task (same for both)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", type=int, default=1,
+                   help="run every task under this many seeds (seed, seed+1, ...; the same for both sides): "
+                        "each side draws its own TTT batch order, so pass@2 on a few tasks is a matter of luck "
+                        "for one seed; more seeds compare the two sides' pass@2 rates")
     p.add_argument("--name", default="speed")
     p.add_argument("--no-bf16-baseline", action="store_true",
                    help="skip the second baseline TTT run with the Trainer's bf16 mixed precision")
@@ -185,24 +191,29 @@ def main(argv=None) -> int:
     if args.max_examples:
         ttt_cfg.data.max_examples = args.max_examples
     inf_cfg = InferenceConfig()
-    solver = Solver(SolveConfig(model=model_path, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
+    seeds = list(range(args.seed, args.seed + max(1, args.seeds)))
+    solvers = {s: Solver(SolveConfig(model=model_path, device="cpu", seed=s, ttt=ttt_cfg, inference=inf_cfg))
+               for s in seeds}
+    solver = solvers[seeds[0]]
     vocab = solver.loaded.vocab
     peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
     from arcttt.inference import model_max_positions
     tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model), args.suite, model_path)
     max_pos = model_max_positions(solver.loaded.model)
     rows = []
-    for k, task in enumerate(tasks):
+    runs = [(task, s) for task in tasks for s in seeds]
+    for k, (task, seed) in enumerate(runs):
+        solver = solvers[seed]
         visible = task.without_solutions()
-        row = {"task": task.id, "tokens": len(encode_task(task, with_answer=True))}
+        row = {"task": task.id, "seed": seed, "tokens": len(encode_task(task, with_answer=True))}
 
         def run_baseline():
             with PeakRSS() as mem:
-                row["a"] = baseline_task(visible, model_path, solver.adapter, ttt_cfg, inf_cfg, args.seed, max_pos)
+                row["a"] = baseline_task(visible, model_path, solver.adapter, ttt_cfg, inf_cfg, seed, max_pos)
             row["a"]["peak_rss_mib"] = mem.mib
             if not args.no_bf16_baseline:  # the same Trainer with bf16=True: TTT time only
                 t2 = time.perf_counter()
-                baseline_hf.ttt(model_path, solver.adapter.task_dataset(visible), vocab, ttt_cfg, args.seed, task.id,
+                baseline_hf.ttt(model_path, solver.adapter.task_dataset(visible), vocab, ttt_cfg, seed, task.id,
                                 bf16=True)
                 row["a"]["ttt_bf16_s"] = time.perf_counter() - t2
 
@@ -241,7 +252,7 @@ def main(argv=None) -> int:
             row["ttt_ratio_bf16"] = row["a"]["ttt_bf16_s"] / row["b"]["ttt_s"] if row["b"]["ttt_s"] else None
             row["total_ratio_bf16"] = (row["a"]["ttt_bf16_s"] + row["a"]["inference_s"]) / b_total
         rows.append(row)
-        print(f"{task.id} ({row['tokens']} tok): TTT {row['a']['ttt_s']:.1f}s vs {row['b']['ttt_s']:.1f}s "
+        print(f"{task.id} seed {seed} ({row['tokens']} tok): TTT {row['a']['ttt_s']:.1f}s vs {row['b']['ttt_s']:.1f}s "
               f"(x{row['ttt_ratio']:.2f}), inference {row['a']['inference_s']:.1f}s vs {row['b']['inference_s']:.1f}s "
               f"(x{row['inference_ratio']:.2f}), same attempts {row['same_attempts']}", flush=True)
 
@@ -264,7 +275,7 @@ def main(argv=None) -> int:
     summary["pass2"] = {side: sum(r[side]["pass2"] for r in rows) for side in ("a", "b")}
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     precisions = sorted({str(r["b"].get("ttt_precision")) for r in rows})
-    report = {"command": command, "commit": code, "suite": args.suite,
+    report = {"command": command, "commit": code, "suite": args.suite, "seeds": seeds,
               "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
               "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
@@ -280,7 +291,8 @@ def main(argv=None) -> int:
     lines = ["| task | tokens | TTT s (a) | TTT s (b) | TTT x | infer s (a) | infer s (b) | infer x | total x | "
              "same attempts | pass@2 a/b |", "| --- " * 11 + "|"]
     for r in rows:
-        lines.append(f"| {r['task']} | {r['tokens']} | {r['a']['ttt_s']:.1f} | {r['b']['ttt_s']:.1f} | "
+        name = r["task"] if len(seeds) == 1 else f"{r['task']} s{r['seed']}"
+        lines.append(f"| {name} | {r['tokens']} | {r['a']['ttt_s']:.1f} | {r['b']['ttt_s']:.1f} | "
                      f"{r['ttt_ratio']:.2f} | {r['a']['inference_s']:.1f} | {r['b']['inference_s']:.1f} | "
                      f"{r['inference_ratio']:.2f} | {r['total_ratio']:.2f} | {r['same_attempts']} | "
                      f"{int(r['a']['pass2'])}/{int(r['b']['pass2'])} |")
@@ -295,8 +307,8 @@ def main(argv=None) -> int:
               f"TTT MFU of (b): {100 * s['b']['ttt_mfu']:.1f}% of the 2048x2048 matmul FLOP/s in TTT's precision "
               f"(fp32 {report['matmul_gflops']['fp32']:.1f}, bf16 {report['matmul_gflops']['bf16']:.1f} GFLOP/s, "
               "same threads); formula in bench/speed.py's docstring.",
-              f"Same attempts on {s['same_attempts']}/{len(rows)} tasks; pass@2 {s['pass2']['a']} (a) vs "
-              f"{s['pass2']['b']} (b).",
+              f"Same attempts on {s['same_attempts']}/{len(rows)} runs; pass@2 {s['pass2']['a']} (a) vs "
+              f"{s['pass2']['b']} (b) of {len(rows)} runs ({len(tasks)} tasks x seeds {', '.join(map(str, seeds))}).",
               f"arcttt TTT precision: {', '.join(precisions)} (--ttt-precision auto); the baseline's TTT is fp32, "
               "the Trainer's default." + (
                   f" Against the same Trainer with bf16=True (mixed precision; median TTT "
