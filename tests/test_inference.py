@@ -144,3 +144,28 @@ def test_augmented_views_are_distinct_and_deterministic():
     assert len({v.transform.name for v in a}) == len(a) == len(VOTING_NAMES) * 2
     # prompts only: each ends with the query's 'O' marker, no answer after it
     assert all(len(v.prompt) == v.prompt.prompt_length and v.prompt.ids[-1] == GRID_VOCAB.id(12) for v in a)
+
+
+def test_views_with_the_same_prompt_are_decoded_once_with_the_same_results(monkeypatch):
+    # every grid of this task is symmetric under all 8 symmetries, so all views' prompts coincide
+    sym = np.array([[1, 2, 1], [2, 3, 2], [1, 2, 1]], np.uint8)
+    task = Task("sym", [Pair(sym, sym), Pair(sym * 0 + 4, sym)], [Pair(sym)])
+    cfg = InferenceConfig(transforms=VOTING_NAMES, orders=1, drafts="on")
+    model = _sharpen(tiny_lm(seed=3), 5.0)
+    import arcttt.draft_decode as dd
+
+    calls = []
+    real = dd.draft_greedy_decode
+    monkeypatch.setattr(dd, "draft_greedy_decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    stats: dict = {}
+    [cands] = predict(model, GRID_VOCAB, task, cfg, seed=0, stats=stats)
+    views = augmented_views(task, 0, cfg, GRID_VOCAB, seed=0)
+    distinct = {v.prompt.ids.tobytes() for v in views}
+    assert len(views) == len(VOTING_NAMES) and len(distinct) < len(views)
+    assert len(calls) == len(distinct) == stats["distinct_prompts"] and stats["prompts"] == len(views)
+    # the same candidates, view by view, as decoding every view's prompt on its own
+    reference = [real(model, v.prompt.ids, GRID_VOCAB, 1024, MAX_OUTPUT_TOKENS) for v in views]
+    assert [c.transform for c in cands] == [v.transform.name for v in views]
+    for c, v, (tokens, lp) in zip(cands, views, reference):
+        np.testing.assert_array_equal(c.grid, v.transform.invert(decode_grid(tokens, GRID_VOCAB)))
+        assert c.logprob == lp
