@@ -163,6 +163,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=None, help=f"model folder (default {DEFAULT_MODEL}, else a random tiny LM)")
     p.add_argument("--tasks", type=int, default=10, help="tasks picked at length quantiles")
+    p.add_argument("--task-ids", default=None,
+                   help="comma-separated ids of the suite to run instead (e.g. one task under many --seeds)")
     p.add_argument("--suite", default="dev80", choices=["dev80", "heldout"],
                    help="dev80, or the generator's held-out families (as bench/accuracy.py builds them)")
     p.add_argument("--threads", type=int, default=1, help="torch threads for both paths")
@@ -198,7 +200,15 @@ def main(argv=None) -> int:
     vocab = solver.loaded.vocab
     peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
     from arcttt.inference import model_max_positions
-    tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model), args.suite, model_path)
+    if args.task_ids:
+        wanted = args.task_ids.split(",")
+        by_id = {t.id: t for t in suite_tasks(args.suite, model_path)}
+        missing = [i for i in wanted if i not in by_id]
+        if missing:
+            p.error(f"not in the {args.suite} suite: {', '.join(missing)}")
+        tasks = [by_id[i] for i in wanted]
+    else:
+        tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model), args.suite, model_path)
     max_pos = model_max_positions(solver.loaded.model)
     rows = []
     runs = [(task, s) for task in tasks for s in seeds]
@@ -316,7 +326,7 @@ def main(argv=None) -> int:
                   f"x{s['total_ratio_bf16']:.2f}." if "ttt_ratio_bf16" in s else ""),
               "", "(a) transformers Trainer + peft + one generate per prompt (bench/baseline_hf.py); "
               "(b) arcttt Solver.solve.",
-              f"Tasks: {args.suite}, at length quantiles. Commit {code}. Model: {report['model']} "
+              f"Tasks: {args.suite}, {'named' if args.task_ids else 'at length quantiles'}. Commit {code}. Model: {report['model']} "
               f"({report['parameters']:,} parameters); {report['machine']}.", "", f"Reproduce: `{command}`"]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
