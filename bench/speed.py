@@ -309,7 +309,7 @@ def main(argv=None) -> int:
     s = summary
     lines += ["", f"Medians: TTT {s['a']['ttt_s']:.1f}s (a) vs {s['b']['ttt_s']:.1f}s (b), x{s['ttt_ratio']:.2f}; "
               f"inference {s['a']['inference_s']:.1f}s vs {s['b']['inference_s']:.1f}s, x{s['inference_ratio']:.2f}; "
-              f"TTT+inference x{s['total_ratio']:.2f}. Mean TTT+inference seconds per task "
+              f"TTT+inference x{s['total_ratio']:.2f}. Mean TTT+inference seconds per task run "
               f"{s['mean_total_s']['a']:.1f} (a) vs {s['mean_total_s']['b']:.1f} (b), x{s['mean_total_ratio']:.2f}.",
               f"Train tokens/s {s['a']['ttt_tok_s']:,.0f} (a) vs {s['b']['ttt_tok_s']:,.0f} (b); generated tokens/s "
               f"{s['a']['gen_tok_s']:,.0f} vs {s['b']['gen_tok_s']:,.0f}; peak RSS {s['a']['peak_rss_mib']:,.0f} vs "
