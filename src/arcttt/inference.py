@@ -2,9 +2,10 @@
 
 For each transform of the voting set and a few demonstration orders, the task is
 transformed, encoded and decoded (views whose prompts coincide are decoded once);
-every prompt of a task goes through one batched, KV-cached decode whose output is restricted to valid grid tokens
-(codec.GridConstraint). Each prediction is mapped back with the inverse
-transform and returned as a voting.Candidate with its log-probability.
+every prompt of a task goes through one batched, KV-cached decode whose output is
+restricted to valid grid tokens (codec.GridConstraint). Each prediction is mapped
+back with the inverse transform and returned as a voting.Candidate with its
+log-probability.
 The engine knows nothing of voting; voting knows nothing of models.
 """
 
@@ -221,13 +222,11 @@ def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: I
     in ten on dev80. Decoding is deterministic, so a repeated prompt gets the first one's results
     and still counts as its own view in voting. `stats` counts the work actually done.
     """
-    first_of: dict[bytes, int] = {}
-    distinct: list[int] = []  # index of the first prompt of each distinct one
-    for i, p in enumerate(prompts):
-        key = np.asarray(p, dtype=np.int64).tobytes()
-        if key not in first_of:
-            first_of[key] = i
-            distinct.append(i)
+    keys = [np.asarray(p, dtype=np.int64).tobytes() for p in prompts]
+    first_of: dict[bytes, int] = {}  # each distinct prompt -> the index of its first occurrence
+    for i, key in enumerate(keys):
+        first_of.setdefault(key, i)
+    distinct = list(first_of.values())
     # equal prompt lengths side by side: a chunk of one length decodes without padding or mask
     order = sorted(distinct, key=lambda j: len(prompts[j]))
     drafts = config.sampler == "greedy" and use_drafts(config, model)
@@ -252,7 +251,7 @@ def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: I
     if stats is not None:
         stats["prompts"] = stats.get("prompts", 0) + len(prompts)
         stats["distinct_prompts"] = stats.get("distinct_prompts", 0) + len(distinct)
-    return [decoded_of[first_of[np.asarray(p, dtype=np.int64).tobytes()]] for p in prompts]
+    return [decoded_of[first_of[key]] for key in keys]
 
 
 def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = None,
