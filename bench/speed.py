@@ -200,6 +200,7 @@ def main(argv=None) -> int:
     vocab = solver.loaded.vocab
     peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
     from arcttt.inference import model_max_positions
+    max_pos = model_max_positions(solver.loaded.model)
     if args.task_ids:
         wanted = args.task_ids.split(",")
         by_id = {t.id: t for t in suite_tasks(args.suite, model_path)}
@@ -208,8 +209,7 @@ def main(argv=None) -> int:
             p.error(f"not in the {args.suite} suite: {', '.join(missing)}")
         tasks = [by_id[i] for i in wanted]
     else:
-        tasks = pick_tasks(args.tasks, model_max_positions(solver.loaded.model), args.suite, model_path)
-    max_pos = model_max_positions(solver.loaded.model)
+        tasks = pick_tasks(args.tasks, max_pos, args.suite, model_path)
     rows = []
     runs = [(task, s) for task in tasks for s in seeds]
     for k, (task, seed) in enumerate(runs):

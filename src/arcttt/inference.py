@@ -222,6 +222,8 @@ def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: I
     in ten on dev80. Decoding is deterministic, so a repeated prompt gets the first one's results
     and still counts as its own view in voting. `stats` counts the work actually done.
     """
+    if config.sampler not in SAMPLERS:
+        raise ArcTTTError(f"unknown sampler '{config.sampler}'; choose from {', '.join(SAMPLERS)}")
     keys = [np.asarray(p, dtype=np.int64).tobytes() for p in prompts]
     first_of: dict[bytes, int] = {}  # each distinct prompt -> the index of its first occurrence
     for i, key in enumerate(keys):
@@ -270,8 +272,6 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
         if not views:
             raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
         candidates = []
-        if config.sampler not in SAMPLERS:
-            raise ArcTTTError(f"unknown sampler '{config.sampler}'; choose from {', '.join(SAMPLERS)}")
         decoded_of = decode_prompts(model, [v.prompt.ids for v in views], vocab, config, max_positions, stats)
         for j, v in enumerate(views):
             for tokens, lp in decoded_of[j]:
