@@ -213,25 +213,63 @@ def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path, grad_accum
     assert again.steps == 6 and again.losses == r_resumed.losses
 
 
-def test_short_cpu_batches_use_the_math_path_with_the_same_loss_and_gradients():
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+def _loss_and_grads(model, batch, ctx):
+    model.zero_grad(set_to_none=True)
+    with ctx:
+        loss, _ = sequence_loss(model, *batch)
+    loss.backward()
+    return loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
 
-    from arcttt.trainer import SHORT_SEQUENCE, attention_for
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_fp32_short_attention_gives_sdpa_s_loss_and_gradients_in_fp32(padded):
+    from arcttt.short_attention import NAME, fp32_short_attention
 
     model = tiny_lm()
     batch = collate(_examples(2), PAD_ID, "cpu")
-    assert batch[0].shape[-1] < SHORT_SEQUENCE
-    assert isinstance(attention_for(torch.zeros(1, SHORT_SEQUENCE, dtype=torch.long)), type(nullcontext()))
-    results = []
-    for ctx in (attention_for(batch[0]), sdpa_kernel(SDPBackend.FLASH_ATTENTION)):
-        model.zero_grad(set_to_none=True)
-        with ctx:
-            loss, _ = sequence_loss(model, *batch)
-        loss.backward()
-        results.append((loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
-    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
-    for a, b in zip(results[0][1], results[1][1]):
+    if padded:  # a left-padded row: sequence_loss then passes the mask, which the switched model must honour
+        ids, attn, target = batch
+        attn = torch.cat([torch.zeros_like(attn[:, :3]), attn], 1)
+        batch = (torch.cat([torch.full_like(ids[:, :3], PAD_ID), ids], 1), attn,
+                 torch.cat([torch.zeros_like(target[:, :3]), target], 1))
+    plain = _loss_and_grads(model, batch, nullcontext())
+    with fp32_short_attention(model) as switched:
+        assert switched and model.config._attn_implementation == NAME
+        fast = _loss_and_grads(model, batch, nullcontext())
+    assert model.config._attn_implementation == "sdpa"  # switched back after the block
+    assert fast[0] == pytest.approx(plain[0], rel=1e-5)
+    for a, b in zip(fast[1], plain[1]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_under_bf16_autocast_short_batches_attend_in_fp32_and_long_ones_in_bf16(monkeypatch):
+    from arcttt.short_attention import FP32_BELOW, fp32_short_attention
+
+    seen = []
+    sdpa = F.scaled_dot_product_attention
+
+    def recording(q, k, v, *args, **kwargs):
+        # the dtype SDPA computes in: autocast casts its inputs to bf16 inside the call
+        seen.append((q.shape[-2], torch.bfloat16 if torch.is_autocast_enabled("cpu") else q.dtype))
+        return sdpa(q, k, v, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", recording)
+    model = tiny_lm(max_positions=2 * FP32_BELOW)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16)
+    for length in (FP32_BELOW // 4, FP32_BELOW + 8):
+        ids = torch.randint(0, len(GRID_VOCAB.ids), (2, length))
+        batch = (ids, torch.ones_like(ids), torch.ones_like(ids, dtype=torch.bool))
+        seen.clear()
+        with fp32_short_attention(model):
+            loss, grads = _loss_and_grads(model, batch, autocast)
+        assert math.isfinite(loss) and grads
+        expected = torch.float32 if length < FP32_BELOW else torch.bfloat16
+        assert seen and all(d == expected for n, d in seen), (length, seen)
+    seen.clear()
+    with torch.inference_mode(), fp32_short_attention(model):  # not while decoding
+        with autocast:
+            model(input_ids=torch.randint(0, 10, (1, 16)))
+    assert seen and all(d == torch.bfloat16 for _, d in seen)
 
 
 def test_optimizer_is_fused_for_fp32_parameters():

@@ -20,10 +20,10 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .codec import Encoded
 from .errors import ArcTTTError
+from .short_attention import fp32_short_attention
 
 
 class TrainingError(ArcTTTError):
@@ -141,19 +141,6 @@ def sequence_loss(model, ids: torch.Tensor, attn: torch.Tensor, target: torch.Te
     return loss, int(mask.sum())
 
 
-SHORT_SEQUENCE = 192
-"""Below this many tokens a CPU batch runs SDPA's math path: the flash kernel's backward has a fixed cost
-per call (about 2 ms per layer at 128 tokens on one Zen 4 core, against 1 ms for the math path) that
-only pays off on longer sequences (bench/attention_speed.py --length)."""
-
-
-def attention_for(ids: torch.Tensor):
-    """The SDPA backend context for a training batch: the math path for short CPU batches, else SDPA's choice."""
-    if ids.device.type == "cpu" and ids.shape[-1] < SHORT_SEQUENCE:
-        return sdpa_kernel(SDPBackend.MATH)
-    return nullcontext()
-
-
 def make_optimizer(params: list[torch.nn.Parameter], config: "TrainConfig") -> torch.optim.Optimizer:
     """AdamW, fused into one kernel where torch has it for these parameters (fp32 on CPU or CUDA): the
     per-tensor loop costs about 2 ms a step for the ~50 LoRA tensors of a small model."""
@@ -232,38 +219,39 @@ def train(model, examples: Sequence[Encoded] | Callable[[int], Sequence[Encoded]
         bar = tqdm(total=total, initial=result.steps, desc=config.desc, unit="step", dynamic_ncols=True)
     precision = torch.autocast(device.type, dtype=torch.bfloat16) if config.autocast_bf16 else nullcontext()
     start = time.perf_counter() - result.seconds
-    for micro_batches in _micro_batch_stream(get_epoch, config, result.steps * config.grad_accum):
-        if (total and result.steps >= total) or (config.max_seconds and result.seconds >= config.max_seconds):
-            break
-        opt.zero_grad(set_to_none=True)
-        group = micro_batches
-        n_targets = sum(int(e.loss_mask[1:].sum()) for batch in group for e in batch)
-        step_loss = 0.0
-        for batch in group:
-            ids, attn, target = collate(batch, pad_id, device)
-            with precision, attention_for(ids):
-                loss_sum, _ = sequence_loss(model, ids, attn, target)
-            loss = loss_sum / max(1, n_targets)
-            if not torch.isfinite(loss):
-                raise TrainingError(f"loss is {loss.item()} at step {result.steps}")
-            loss.backward()
-            step_loss += loss.item()
-            result.tokens += int(attn.sum())
-        result.target_tokens += n_targets
-        if config.clip:
-            torch.nn.utils.clip_grad_norm_(params, config.clip)
-        opt.step()
-        sched.step()
-        result.steps += 1
-        result.losses.append(step_loss)
-        result.seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{result.tokens_per_second:,.0f}")
-        if ckpt and config.checkpoint_every and result.steps % config.checkpoint_every == 0:
-            _save_state(ckpt, model, opt, sched, result)
-            if on_checkpoint:
-                on_checkpoint(result.steps)
+    with fp32_short_attention(model):  # short CPU batches: fp32 attention is the faster kernel
+        for micro_batches in _micro_batch_stream(get_epoch, config, result.steps * config.grad_accum):
+            if (total and result.steps >= total) or (config.max_seconds and result.seconds >= config.max_seconds):
+                break
+            opt.zero_grad(set_to_none=True)
+            group = micro_batches
+            n_targets = sum(int(e.loss_mask[1:].sum()) for batch in group for e in batch)
+            step_loss = 0.0
+            for batch in group:
+                ids, attn, target = collate(batch, pad_id, device)
+                with precision:
+                    loss_sum, _ = sequence_loss(model, ids, attn, target)
+                loss = loss_sum / max(1, n_targets)
+                if not torch.isfinite(loss):
+                    raise TrainingError(f"loss is {loss.item()} at step {result.steps}")
+                loss.backward()
+                step_loss += loss.item()
+                result.tokens += int(attn.sum())
+            result.target_tokens += n_targets
+            if config.clip:
+                torch.nn.utils.clip_grad_norm_(params, config.clip)
+            opt.step()
+            sched.step()
+            result.steps += 1
+            result.losses.append(step_loss)
+            result.seconds = time.perf_counter() - start
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{result.tokens_per_second:,.0f}")
+            if ckpt and config.checkpoint_every and result.steps % config.checkpoint_every == 0:
+                _save_state(ckpt, model, opt, sched, result)
+                if on_checkpoint:
+                    on_checkpoint(result.steps)
     if bar is not None:
         bar.close()
     model.eval()
