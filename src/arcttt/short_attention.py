@@ -29,7 +29,7 @@ _registered = False
 def _attention(module, query, key, value, attention_mask, **kwargs):
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    if query.device.type == "cpu" and torch.is_grad_enabled() and key.shape[-2] < FP32_BELOW:
+    if torch.is_grad_enabled() and key.shape[-2] < FP32_BELOW:
         with torch.autocast("cpu", enabled=False):
             return sdpa_attention_forward(module, query.float(), key.float(), value.float(), attention_mask,
                                           **kwargs)
@@ -47,24 +47,19 @@ def _register() -> None:
         _registered = True
 
 
-def _configs(model) -> list:
-    """The configs whose attention implementation a forward pass reads (PEFT-wrapped or not)."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    cfg = getattr(base, "config", None)
-    return [cfg] if cfg is not None and getattr(cfg, "_attn_implementation", None) == "sdpa" else []
-
-
 @contextmanager
 def fp32_short_attention(model):
     """Inside the block, a Hugging Face model that uses SDPA on the CPU computes the attention of
-    short sequences in fp32 while it trains; any other model is left alone."""
-    configs = _configs(model) if next(model.parameters()).device.type == "cpu" else []
-    if configs:
+    short sequences in fp32 while it trains; any other model is left alone. Yields whether it switched."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT-wrapped or not
+    config = getattr(base, "config", None)
+    switch = (getattr(config, "_attn_implementation", None) == "sdpa"
+              and next(model.parameters()).device.type == "cpu")
+    if switch:
         _register()
-    for cfg in configs:
-        cfg._attn_implementation = NAME
+        config._attn_implementation = NAME
     try:
-        yield bool(configs)
+        yield switch
     finally:
-        for cfg in configs:
-            cfg._attn_implementation = "sdpa"
+        if switch:
+            config._attn_implementation = "sdpa"
