@@ -3,7 +3,8 @@
     python bench/attention_speed.py [--length 1100] [--batch 2] [--threads 1]
 
 (a) the baseline: fp32, an explicit (padding) mask, so SDPA cannot take its causal shortcut;
-(b) arcttt: bf16 (what autocast hands SDPA), no mask, `is_causal=True` (right padding needs none); plus
+(b) arcttt: bf16 (what autocast hands SDPA; fp32 below arcttt.short_attention.FP32_BELOW tokens), no
+mask, `is_causal=True` (right padding needs none); plus
 SDPA's math path and other head splits of the same width (128) for reference. Median of
 --repeats runs each. Writes bench/results/attention_speed.json and attention_speed.md.
 """
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from arcttt.scoring import write_json_atomic
+from arcttt.short_attention import FP32_BELOW
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -51,9 +53,11 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    short = args.length < FP32_BELOW  # arcttt's training loop attends in fp32 there (arcttt.short_attention)
+    arcttt_dtype = torch.float32 if short else torch.bfloat16
     cases = [  # name, heads, head_dim, dtype, masked, math path
         ("(a) baseline: fp32, explicit mask", 4, 32, torch.float32, True, False),
-        ("(b) arcttt: bf16, causal flash", 4, 32, torch.bfloat16, False, False),
+        (f"(b) arcttt: {'fp32' if short else 'bf16'}, causal flash", 4, 32, arcttt_dtype, False, False),
         ("fp32, causal flash", 4, 32, torch.float32, False, False),
         ("bf16, math path, explicit mask", 4, 32, torch.bfloat16, True, True),
         ("bf16, causal flash, 2 heads of 64", 2, 64, torch.bfloat16, False, False),
