@@ -149,3 +149,8 @@ def test_finetune_grows_a_model_with_mixed_precision(folders, tmp_path, train_ta
     assert meta["config"]["grow_layers"] == 3 and meta["config"]["mixed_bf16"] and np.isfinite(meta["final_loss"])
     with pytest.raises(ArcTTTError, match="init"):
         finetune(_config(folders, tmp_path, out=str(tmp_path / "x"), grow_layers=3), progress=False)
+    merged = finetune(_config(folders, tmp_path, out=str(tmp_path / "merged"), init=str(base), merge_heads=1,
+                              steps=2, checkpoint_every=0), progress=False)
+    config = load_model(merged, device="cpu").model.config
+    assert config.num_attention_heads == 1 and config.head_dim == config.hidden_size
+    assert json.loads((merged / "arcttt.json").read_text())["config"]["merge_heads"] == 1

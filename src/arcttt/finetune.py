@@ -44,6 +44,8 @@ class FinetuneConfig:
     """Start from this model folder instead of a random grid LM."""
     grow_layers: int | None = None
     """With init: deepen the model to this many layers first, keeping its function (arcttt.grow)."""
+    merge_heads: int | None = None
+    """With init: merge its attention heads into this many wider ones first (faster on a CPU; arcttt.grow)."""
     steps: int = 2000
     time_budget: float | None = None
     """Seconds of training (the schedule follows elapsed time; steps then only caps it)."""
@@ -190,8 +192,12 @@ def finetune(config: FinetuneConfig, progress: bool = True) -> Path:
             from .grow import deepen
 
             model = deepen(model, config.grow_layers)
-    elif config.grow_layers:
-        raise ArcTTTError("grow_layers deepens an existing model: give init too")
+        if config.merge_heads:
+            from .grow import merge_heads
+
+            model = merge_heads(model, config.merge_heads)
+    elif config.grow_layers or config.merge_heads:
+        raise ArcTTTError("grow_layers and merge_heads reshape an existing model: give init too")
     else:
         model, vocab = build_grid_lm(config.size, config.seed), GRID_VOCAB
         device = pick_device(config.device)

@@ -20,6 +20,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", default=None, help="continue from this model folder")
     p.add_argument("--grow-layers", type=int, default=None,
                    help="with --init: deepen the model to N layers first (new layers start as identity)")
+    p.add_argument("--merge-heads", type=int, default=None,
+                   help="with --init: merge its attention heads into N wider ones first (cheaper attention on a CPU)")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--time-budget", type=float, default=None,
                    help="train for this many seconds (warmup and cosine decay follow the clock; --steps caps it)")
@@ -50,7 +52,7 @@ def run(args) -> int:
     config = FinetuneConfig(
         data=args.data, generated_per_family=args.generated_per_family, generated_difficulty=(lo, hi),
         eval_sets=args.eval_sets, drop_overlap=args.drop_overlap, size=args.size, init=args.init,
-        grow_layers=args.grow_layers,
+        grow_layers=args.grow_layers, merge_heads=args.merge_heads,
         steps=args.steps, time_budget=args.time_budget, lr=args.lr, batch_size=args.batch_size,
         grad_accum=args.grad_accum,
         max_tokens=args.max_tokens, loss=args.loss, seed=args.seed, checkpoint_every=args.checkpoint_every,

@@ -1,14 +1,24 @@
-"""Deepen a trained Llama-style model without changing what it computes.
+"""Reshape a trained Llama-style model instead of training a new one from scratch.
 
-Why: a small model trained for hours can gain capacity without starting over. Each
+deepen: a small model trained for hours can gain capacity without starting over. Each
 new layer is a copy of its neighbour whose two residual outputs (attention o_proj and
 MLP down_proj) are zeroed, so it adds nothing to the residual stream until training
 moves those weights; the deepened model's logits equal the original's at step 0.
+
+merge_heads: fewer, wider attention heads run faster on a CPU (SDPA's CPU kernels do
+more per call with 64-wide heads than with 32-wide ones), so a trained model's heads
+are merged in groups: each wide head's query and key are its group's concatenated, so
+its score is the sum of the group's scores. That is not the same function (one softmax
+over the summed scores instead of one per head), so a merged model needs further
+training; it starts from everything else the original learned.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+
+import torch
 
 from .errors import ArcTTTError
 
@@ -55,4 +65,53 @@ def deepen(model, num_layers: int):
     return grown
 
 
-__all__ = ["deepen", "layer_sources", "RESIDUAL_OUTPUTS"]
+def merged_rotary_order(old_head_dim: int, group: int) -> list[int]:
+    """For each dimension of a merged head, the (part, dimension) of the old head it takes, flattened
+    as part * old_head_dim + dimension.
+
+    RoPE rotates dimension i with i + half at frequency theta^(-2i/head_dim). In a head `group` times
+    wider, frequency index group * i equals the old head's index i, so the first head of a group keeps
+    its exact frequencies and the others take the next-lower ones (group * i + part)."""
+    half, new_half = old_head_dim // 2, old_head_dim * group // 2
+    order = [0] * (old_head_dim * group)
+    for part in range(group):
+        for i in range(half):
+            j = group * i + part
+            order[j] = part * old_head_dim + i
+            order[j + new_half] = part * old_head_dim + i + half
+    return order
+
+
+def merge_heads(model, num_heads: int):
+    """A new model of the same class whose attention has num_heads heads, each merging a group of old heads."""
+    config = copy.deepcopy(model.config)
+    old_heads = config.num_attention_heads
+    if config.num_key_value_heads != old_heads:
+        raise ArcTTTError("merge_heads needs as many key/value heads as query heads")
+    if num_heads >= old_heads or old_heads % num_heads:
+        raise ArcTTTError(f"merge_heads needs a divisor of the model's {old_heads} heads below it, got {num_heads}")
+    group = old_heads // num_heads
+    old_dim = getattr(config, "head_dim", None) or config.hidden_size // old_heads
+    config.num_attention_heads = config.num_key_value_heads = num_heads
+    config.head_dim = old_dim * group
+    param = next(model.parameters())
+    merged = type(model)(config).to(device=param.device, dtype=param.dtype)
+    merged.generation_config = copy.deepcopy(model.generation_config)
+    order = torch.tensor(merged_rotary_order(old_dim, group))
+    rows = torch.cat([m * config.head_dim + order for m in range(num_heads)])
+    state = {}
+    for key, value in model.state_dict().items():
+        if ".self_attn.q_proj." in key or ".self_attn.k_proj." in key:
+            value = value[rows]  # old heads m*group.. are rows m*head_dim.. already; reorder within for RoPE
+            if ".q_proj." in key:  # the wider head divides by sqrt(group * old_dim): keep each score's scale
+                value = value * math.sqrt(group)
+        state[key] = value.clone()
+    missing, unexpected = merged.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("rotary_emb.inv_freq")]
+    if missing or unexpected:
+        raise ArcTTTError(f"cannot merge this model's heads: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    merged.train(model.training)
+    return merged
+
+
+__all__ = ["deepen", "layer_sources", "merge_heads", "merged_rotary_order", "RESIDUAL_OUTPUTS"]
