@@ -43,9 +43,6 @@ def deepen(model, num_layers: int):
     config.num_hidden_layers = num_layers
     if getattr(config, "layer_types", None):
         config.layer_types = [config.layer_types[s] for s, _ in layer_sources(old, num_layers)]
-    param = next(model.parameters())
-    grown = type(model)(config).to(device=param.device, dtype=param.dtype)
-    grown.generation_config = copy.deepcopy(model.generation_config)
     state = model.state_dict()
     new_state = {k: v for k, v in state.items() if ".layers." not in k}
     for i, (src, added) in enumerate(layer_sources(old, num_layers)):
@@ -57,12 +54,20 @@ def deepen(model, num_layers: int):
                 if added and name in RESIDUAL_OUTPUTS:
                     value.zero_()
                 new_state[f"model.layers.{i}.{name}"] = value
-    missing, unexpected = grown.load_state_dict(new_state, strict=False)
+    return _rebuilt(model, config, new_state, "deepen")
+
+
+def _rebuilt(model, config, state: dict, action: str):
+    """A model of model's class, device, dtype and training mode with a new config, holding state."""
+    param = next(model.parameters())
+    new = type(model)(config).to(device=param.device, dtype=param.dtype)
+    new.generation_config = copy.deepcopy(model.generation_config)
+    missing, unexpected = new.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("rotary_emb.inv_freq")]
     if missing or unexpected:
-        raise ArcTTTError(f"cannot deepen this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
-    grown.train(model.training)
-    return grown
+        raise ArcTTTError(f"cannot {action} this model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    new.train(model.training)
+    return new
 
 
 def merged_rotary_order(old_head_dim: int, group: int) -> list[int]:
@@ -94,9 +99,6 @@ def merge_heads(model, num_heads: int):
     old_dim = getattr(config, "head_dim", None) or config.hidden_size // old_heads
     config.num_attention_heads = config.num_key_value_heads = num_heads
     config.head_dim = old_dim * group
-    param = next(model.parameters())
-    merged = type(model)(config).to(device=param.device, dtype=param.dtype)
-    merged.generation_config = copy.deepcopy(model.generation_config)
     order = torch.tensor(merged_rotary_order(old_dim, group))
     rows = torch.cat([m * config.head_dim + order for m in range(num_heads)])
     state = {}
@@ -106,12 +108,7 @@ def merge_heads(model, num_heads: int):
             if ".q_proj." in key:  # the wider head divides by sqrt(group * old_dim): keep each score's scale
                 value = value * math.sqrt(group)
         state[key] = value.clone()
-    missing, unexpected = merged.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("rotary_emb.inv_freq")]
-    if missing or unexpected:
-        raise ArcTTTError(f"cannot merge this model's heads: missing {missing[:3]}, unexpected {unexpected[:3]}")
-    merged.train(model.training)
-    return merged
+    return _rebuilt(model, config, state, "merge the heads of")
 
 
 __all__ = ["deepen", "layer_sources", "merge_heads", "merged_rotary_order", "RESIDUAL_OUTPUTS"]
