@@ -1,6 +1,6 @@
 """Does torch.compile speed up test-time training here? Eager against compiled TTT, same tasks.
 
-    python bench/compile_speed.py --model models/arcttt-h128x6 --tasks 5 --ttt-steps 16 [--threads 1]
+    python bench/compile_speed.py --model models/arcttt-h128x6-2heads --tasks 5 --ttt-steps 16 [--threads 1]
 
 The adapter's model is compiled once (dynamic shapes, inductor's C++ backend) and trained on
 each task after the eager run of the same task (same data, seed and steps). The one-time

@@ -1,7 +1,7 @@
 """Side-by-side speed of test-time training + augmented inference: a plain transformers + PEFT baseline
 (bench/baseline_hf.py) against arcttt's engine (Solver.solve), same model, tasks, TTT data and prompts.
 
-    python bench/speed.py --model models/arcttt-h128x6 --tasks 10 [--threads 1] [--ttt-steps N]
+    python bench/speed.py --model models/arcttt-h128x6-2heads --tasks 10 [--threads 1] [--ttt-steps N]
 
 With --seeds K every task runs under K seeds (TTT data, LoRA init, views and both sides' batch
 orders follow the seed), so pass@2 compares rates rather than one draw of the batch order.

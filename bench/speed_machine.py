@@ -1,6 +1,6 @@
 """Whole-machine speed: the same task set solved with all of this machine's cores, each side its best way.
 
-    python bench/speed_machine.py --model models/arcttt-h128x6 --tasks 10 --ttt-steps 16
+    python bench/speed_machine.py --model models/arcttt-h128x6-2heads --tasks 10 --ttt-steps 16
 
 (a) the baseline of bench/baseline_hf.py (transformers Trainer + peft + one generate per
     prompt), task after task, with torch's default of one thread per core, as a user runs it;

@@ -1,6 +1,6 @@
 """Seconds for TTT + augmented inference on the median-size dev80 task, with tokens/s.
 
-    python bench/ttt_speed.py --model models/arcttt-h128x6 [--repeats 3]
+    python bench/ttt_speed.py --model models/arcttt-h128x6-2heads [--repeats 3]
 
 "Median-size" is by the length of the encoded task (demonstrations + test
 input + test output). Writes bench/results/ttt_speed.json and ttt_speed.md.

@@ -137,6 +137,11 @@ def test_tiny_finetune_writes_a_loadable_model_and_resumes(folders, tmp_path, mo
     assert cont_meta["init"]["config"] == meta["config"]
     pool_ids = [t.id for t in recorded_training_pool(cont)]
     assert sorted(pool_ids) == sorted([t.id for t in train_tasks] * 2)
+    # with a cache, each stage is rebuilt once and a later model sharing it reads it back
+    stages = {}
+    assert [t.id for t in recorded_training_pool(cont, stages)] == pool_ids and len(stages) == 2
+    assert sorted(t.id for t in recorded_training_pool(whole, stages)) == sorted(t.id for t in train_tasks)
+    assert len(stages) == 2 and [t.id for t in recorded_training_pool(cont, stages)] == pool_ids
 
 
 def test_finetune_grows_a_model_with_mixed_precision(folders, tmp_path, train_tasks):

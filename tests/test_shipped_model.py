@@ -29,9 +29,12 @@ def model(request):
     return request.param
 
 
+STAGES: dict = {}  # training stages shared by the models' records, rebuilt once (pool_from_record's cache)
+
+
 @pytest.fixture(scope="module")
 def pool(model):
-    return recorded_training_pool(model)
+    return recorded_training_pool(model, STAGES)
 
 
 def test_shipped_model_folder_is_complete(model):

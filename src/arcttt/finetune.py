@@ -127,8 +127,16 @@ def read_training_record(model_path: str | Path) -> dict:
     return json.loads(meta_path.read_text())
 
 
-def pool_from_record(meta: dict) -> list[Task]:
-    """Every task a model was trained on, through all its fine-tuning stages (meta['init'] nests the previous)."""
+def pool_from_record(meta: dict, cache: dict | None = None) -> list[Task]:
+    """Every task a model was trained on, through all its fine-tuning stages (meta['init'] nests the previous).
+
+    cache: a dict kept by the caller across calls. The shipped models continue one another, so their
+    records nest the same earlier stages, and rebuilding a stage generates tens of thousands of tasks."""
+    import json
+
+    key = json.dumps(meta, sort_keys=True) if cache is not None else None
+    if key in (cache or {}):
+        return list(cache[key])
     cfg = dict(meta["config"])
     cfg["generated_difficulty"] = tuple(cfg["generated_difficulty"])
     tasks, record = training_pool(FinetuneConfig(**cfg))
@@ -137,13 +145,15 @@ def pool_from_record(meta: dict) -> list[Task]:
     if cfg.get("init"):
         if "init" not in meta:
             raise ArcTTTError(f"the model continued from {cfg['init']} but does not record that model's training")
-        tasks += pool_from_record(meta["init"])
+        tasks += pool_from_record(meta["init"], cache)
+    if cache is not None:
+        cache[key] = tuple(tasks)
     return tasks
 
 
-def recorded_training_pool(model_path: str | Path) -> list[Task]:
+def recorded_training_pool(model_path: str | Path, cache: dict | None = None) -> list[Task]:
     """Rebuild the exact training pool of a model from the config saved in its arcttt.json."""
-    return pool_from_record(read_training_record(model_path))
+    return pool_from_record(read_training_record(model_path), cache)
 
 
 def task_example(task: Task, rng, max_tokens: int, vocab=GRID_VOCAB, loss: str = "outputs") -> Encoded | None:

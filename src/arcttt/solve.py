@@ -35,7 +35,7 @@ from .voting import vote
 
 log = logging.getLogger("arcttt")
 
-DEFAULT_MODEL = "models/arcttt-h128x6"
+DEFAULT_MODEL = "models/arcttt-h128x6-2heads"
 """The shipped default grid LM (README, "The shipped models and their results")."""
 
 
