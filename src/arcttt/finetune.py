@@ -135,7 +135,7 @@ def pool_from_record(meta: dict, cache: dict | None = None) -> list[Task]:
     import json
 
     key = json.dumps(meta, sort_keys=True) if cache is not None else None
-    if key in (cache or {}):
+    if cache is not None and key in cache:
         return list(cache[key])
     cfg = dict(meta["config"])
     cfg["generated_difficulty"] = tuple(cfg["generated_difficulty"])
