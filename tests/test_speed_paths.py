@@ -183,6 +183,74 @@ def test_draft_greedy_accepts_copied_drafts_and_equals_batched_greedy(overfit):
     assert len(calls) - 1 < len(tokens)  # fewer decode passes than tokens
 
 
+def _same_length_prompts(seed: int) -> list[np.ndarray]:
+    """Views of one random task that keep every grid's shape: prompts of one length."""
+    from arcttt.inference import InferenceConfig, augmented_views
+
+    task = random_task(np.random.default_rng(seed), k=2, max_side=4).without_solutions()
+    cfg = InferenceConfig(transforms=("identity", "flip_h", "flip_v", "rot180"), orders=2)
+    prompts = [v.prompt.ids for v in augmented_views(task, 0, cfg, GRID_VOCAB, seed)]
+    assert len({len(p) for p in prompts}) == 1 and len(prompts) >= 4
+    return prompts
+
+
+@pytest.mark.parametrize("seed", [1, 4, 7])
+def test_batched_drafts_equal_a_plain_loop_per_prompt(seed):
+    """Rows settle different numbers of drafts and finish at different lengths; each row's result is
+    still its own greedy decode."""
+    from arcttt.draft_decode import batched_draft_greedy_decode
+
+    model = tiny_lm(seed=seed)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)
+    prompts = _same_length_prompts(seed + 30)
+    got = batched_draft_greedy_decode(model, prompts, GRID_VOCAB, max_positions=1024, max_new_tokens=40)
+    assert len(got) == len(prompts)
+    for prompt, (tokens, lp) in zip(prompts, got):
+        ref_tokens, ref_lp = _reference_greedy(model, prompt, 40)
+        assert tokens == ref_tokens
+        assert lp == pytest.approx(ref_lp, abs=1e-3)
+
+
+def test_batched_drafts_take_several_symbols_per_pass(overfit):
+    """The overfit model copies its answer from cells of the input: with the task's prompt twice in a
+    batch, both rows settle drafts several at a time and agree with one-at-a-time decoding."""
+    from arcttt.draft_decode import batched_draft_greedy_decode, draft_greedy_decode
+
+    model, task = overfit
+    prompt = encode_task(task).ids
+    calls = []
+    hook = model.register_forward_pre_hook(lambda m, a, k: calls.append(k["input_ids"].shape), with_kwargs=True)
+    try:
+        got = batched_draft_greedy_decode(model, [prompt, prompt.copy()], GRID_VOCAB, 1024, 200)
+    finally:
+        hook.remove()
+    single = draft_greedy_decode(model, prompt, GRID_VOCAB, 1024, 200)
+    assert got[0][0] == got[1][0] == single[0]
+    assert got[0][1] == pytest.approx(single[1], abs=1e-4)
+    assert all(shape[0] == 2 for shape in calls)  # one batch all along
+    assert len(calls) - 1 < len(single[0])
+
+
+def test_batched_drafts_refuse_prompts_of_different_lengths():
+    from arcttt.draft_decode import batched_draft_greedy_decode
+    from arcttt.errors import ArcTTTError
+
+    prompts = _same_length_prompts(2)
+    with pytest.raises(ArcTTTError, match="one length"):
+        batched_draft_greedy_decode(tiny_lm(seed=0), [prompts[0], prompts[1][:-3]], GRID_VOCAB, 1024, 20)
+
+
+def test_decode_plan_groups_draft_chunks_by_length():
+    from arcttt.inference import decode_plan
+
+    lengths = [30, 10, 30, 20, 30, 10]
+    assert decode_plan(lengths, "greedy", True, 2) == [([1, 5], "drafts"), ([3], "drafts"), ([0, 2], "drafts"),
+                                                        ([4], "drafts")]
+    assert decode_plan(lengths, "greedy", False, 4) == [([1, 5, 3, 0], "batched"), ([2, 4], "batched")]
+    assert decode_plan(lengths, "dfs", False, 4) == [([i], "dfs") for i in (1, 5, 3, 0, 2, 4)]
+
+
 def test_drafts_copy_the_input_then_the_row_above():
     from arcttt.draft_decode import draft
 

@@ -12,6 +12,9 @@ the last float bits, as with any batching.)
 
 from __future__ import annotations
 
+import copy
+from typing import Sequence
+
 import numpy as np
 import torch
 
@@ -50,64 +53,102 @@ def draft(out: list[int], width: int | None, source: list[int], n: int, window: 
     return guess[t:] if t >= step else aligned
 
 
-@torch.inference_mode()
 def draft_greedy_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int,
                         max_new_tokens: int) -> tuple[list[int], float]:
     """Constrained greedy decoding of one prompt: (generated token ids, total log-probability)."""
+    return batched_draft_greedy_decode(model, [prompt], vocab, max_positions, max_new_tokens)[0]
+
+
+class _Row:
+    """One prompt's decoding state: its output so far, grid constraint, score and pending drafts."""
+
+    def __init__(self, source: list[int]):
+        self.source = source
+        self.out: list[int] = []
+        self.constraint = GridConstraint()
+        self.total = 0.0
+        self.pending: list[int] = []
+        self.finished = False
+
+    def walk(self, step_logp: list[list[float]], budget: int) -> tuple[list[tuple[int, float]], int, bool]:
+        """The greedy choices that the last pass's scores settle, without taking them: (choice, score)
+        pairs up to the first rejected draft, how many drafts were accepted, whether the grid ended."""
+        constraint = copy.copy(self.constraint)
+        choices: list[tuple[int, float]] = []
+        for j, row in enumerate(step_logp):
+            choice = max(constraint.allowed(), key=row.__getitem__)  # first of equals, as argmax
+            constraint.step(choice)
+            choices.append((choice, row[choice]))
+            if choice == END or len(self.out) + len(choices) >= budget:
+                return choices, j, True
+            if not (j < len(self.pending) and self.pending[j] == choice):
+                return choices, j, False
+        return choices, len(step_logp) - 1, False
+
+    def take(self, choices: list[tuple[int, float]]) -> None:
+        for choice, score in choices:
+            self.constraint.step(choice)
+            self.out.append(choice)
+            self.total += score
+
+
+@torch.inference_mode()
+def batched_draft_greedy_decode(model, prompts: Sequence[np.ndarray], vocab: Vocab, max_positions: int,
+                                max_new_tokens: int) -> list[tuple[list[int], float]]:
+    """Constrained greedy decoding of prompts of one length together, each checking its own drafts.
+
+    Every pass feeds each row its last choice and its drafts (padded to a common length). The rows
+    then advance together by the fewest tokens any unfinished row settled (accepted drafts plus one
+    choice), so the KV cache stays rectangular and needs no mask; a row whose grid ended leaves the
+    batch with all its settled tokens. Per row the result is its greedy decode, as one at a time.
+    """
     device = next(model.parameters()).device
-    n = len(prompt)
+    n = len(prompts[0])
+    if any(len(p) != n for p in prompts):
+        raise ArcTTTError("batched draft decoding needs prompts of one length")
     budget = min(max_new_tokens, max_positions - n)
     if budget <= 0:
         raise ArcTTTError(f"prompt of {n} tokens leaves no room under the context limit {max_positions}")
     sym_of = vocab.symbol_of()
-    to_symbol = np.full(max(max(sym_of), int(np.max(prompt))) + 1, -1)
-    to_symbol[list(sym_of)] = list(sym_of.values())
-    source = query_symbols(to_symbol[np.asarray(prompt)])
     lookup = list(vocab.ids)
     lookup_t = torch.tensor(lookup, device=device)
+    to_symbol = np.full(max(max(sym_of), max(int(np.max(p)) for p in prompts)) + 1, -1)
+    to_symbol[list(sym_of)] = list(sym_of.values())
+    rows = [_Row(query_symbols(to_symbol[np.asarray(p)])) for p in prompts]
     cache = new_cache(model)
     if cache is None:
         raise ArcTTTError("draft decoding needs a Hugging Face model with full attention (a croppable KV cache)")
-    result = model(input_ids=torch.as_tensor(prompt, device=device).unsqueeze(0), use_cache=True,
-                   logits_to_keep=1, **{CACHE_KW: cache})
-    cache = getattr(result, CACHE_KW)
-    step_logp = torch.log_softmax(result.logits[0, -1:].float(), -1)[:, lookup_t].tolist()
-    constraint = GridConstraint()
-    out: list[int] = []
-    total = 0.0
+    ids = torch.as_tensor(np.stack([np.asarray(p) for p in prompts]), device=device)
+    result = model(input_ids=ids, use_cache=True, logits_to_keep=1, **{CACHE_KW: cache})
+    alive = list(range(len(rows)))  # the rows in the batch, in cache order
     size = MIN_DRAFT
-    # step_logp[j]: symbol scores after the j-th token of the last forward pass; pending[j]: the
-    # drafted symbol fed right after it (row j checks it)
-    pending: list[int] = []
     while True:
-        accepted = 0
-        finished = False
-        for j in range(len(step_logp)):
-            allowed = constraint.allowed()
-            row = step_logp[j]
-            choice = max(allowed, key=row.__getitem__)  # first of equals, as argmax
-            total += row[choice]
-            constraint.step(choice)
-            out.append(choice)
-            if choice == END or len(out) >= budget:
-                finished = True
-                break
-            if j < len(pending) and pending[j] == choice:
-                accepted += 1
-                continue
-            break
-        if finished:
-            break
-        # cache holds the prompt plus every symbol of `out` but the last; drop rejected drafts
-        keep = n + len(out) - 1
-        crop_cache(cache, keep)
-        size = min(MAX_DRAFT, size * 2) if pending and accepted == len(pending) else max(MIN_DRAFT, size // 2)
-        room = budget - len(out)
-        pending = [s for s in draft(out, constraint.width, source, min(size, room - 1)) if 0 <= s < len(lookup)]
-        feed = [out[-1]] + pending
-        ids = torch.tensor([[lookup[s] for s in feed]], device=device)
-        pos = torch.arange(keep, keep + len(feed), device=device).unsqueeze(0)
-        result = model(input_ids=ids, position_ids=pos, use_cache=True, **{CACHE_KW: cache})
         cache = getattr(result, CACHE_KW)
-        step_logp = torch.log_softmax(result.logits[0].float(), -1)[:, lookup_t].tolist()
-    return [lookup[s] for s in out], total
+        step_logp = torch.log_softmax(result.logits.float(), -1)[:, :, lookup_t].tolist()
+        walks = [rows[r].walk(step_logp[i], budget) for i, r in enumerate(alive)]
+        going = [i for i, (_, _, ended) in enumerate(walks) if not ended]
+        advance = min((len(walks[i][0]) for i in going), default=0)
+        all_accepted = all(walks[i][1] == len(rows[alive[i]].pending) > 0 for i in going)
+        for i, (choices, _, ended) in enumerate(walks):
+            rows[alive[i]].take(choices if ended else choices[:advance])
+            rows[alive[i]].finished = ended
+        if not going:
+            break
+        if len(going) < len(alive):
+            cache.batch_select_indices(torch.tensor(going, device=device))
+            alive = [alive[i] for i in going]
+        # the cache holds the prompt plus every settled symbol but the last; drop rejected drafts
+        keep = n + len(rows[alive[0]].out) - 1
+        crop_cache(cache, keep)
+        size = min(MAX_DRAFT, size * 2) if all_accepted else max(MIN_DRAFT, size // 2)
+        room = budget - len(rows[alive[0]].out)
+        for r in alive:
+            row = rows[r]
+            guess = draft(row.out, row.constraint.width, row.source, min(size, room - 1))
+            row.pending = [s for s in guess if 0 <= s < len(lookup)]
+        width = max(len(rows[r].pending) for r in alive)
+        feed = [[rows[r].out[-1]] + rows[r].pending + [END] * (width - len(rows[r].pending)) for r in alive]
+        ids = torch.tensor([[lookup[s] for s in f] for f in feed], device=device)
+        pos = torch.arange(keep, keep + width + 1, device=device).unsqueeze(0).expand(len(alive), -1)
+        result = model(input_ids=ids, position_ids=pos, use_cache=True, **{CACHE_KW: cache})
+    return [([lookup[s] for s in row.out], row.total) for row in rows]
