@@ -72,7 +72,6 @@ class _Row:
         self.constraint = GridConstraint()
         self.total = 0.0
         self.pending: list[int] = []
-        self.finished = False
 
     def walk(self, step_logp: list[list[float]], budget: int) -> tuple[list[tuple[int, float]], int, bool]:
         """The greedy choices that the last pass's scores settle, without taking them: (choice, score)
@@ -135,7 +134,6 @@ def batched_draft_greedy_decode(model, prompts: Sequence[np.ndarray], vocab: Voc
         all_accepted = all(walks[i][1] == len(rows[alive[i]].pending) > 0 for i in going)
         for i, (choices, _, ended) in enumerate(walks):
             rows[alive[i]].take(choices if ended else choices[:advance])
-            rows[alive[i]].finished = ended
         if not going:
             break
         if len(going) < len(alive):
