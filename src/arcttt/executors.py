@@ -14,6 +14,12 @@ from .tasks import Task
 
 
 class SerialExecutor:
+    def local_threads(self, config, n_tasks: int) -> tuple[int, int]:
+        """(processes, torch threads each) that `run` keeps busy: this one, at its thread setting."""
+        import torch
+
+        return 1, config.threads or torch.get_num_threads()
+
     def run(self, config, tasks: Sequence[Task]) -> Iterator[dict]:
         from .solve import iter_solve
 

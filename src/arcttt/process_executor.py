@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator, Sequence
 
+from .cpu_load import usable_cores
 from .errors import ArcTTTError
 from .tasks import Task
 
@@ -58,13 +58,17 @@ class ProcessExecutor:
             raise ArcTTTError(f"workers must be at least 1, got {workers}")
         self.workers = workers
 
+    def local_threads(self, config, n_tasks: int) -> tuple[int, int]:
+        """(worker processes, torch threads each) that `run` starts for n_tasks tasks."""
+        return min(self.workers, max(1, n_tasks)), config.threads or max(1, usable_cores() // self.workers)
+
     def run(self, config, tasks: Sequence[Task]) -> Iterator[dict]:
         if config.ttt.mode == "shared":
             raise ArcTTTError("the shared-adapter ablation trains one adapter on all tasks; use the serial executor")
         tasks = list(tasks)
         if not tasks:
             return
-        threads = config.threads or max(1, (os.cpu_count() or 1) // self.workers)
+        threads = self.local_threads(config, len(tasks))[1]
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch thread pools
         with ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
                                  initargs=(config, threads)) as pool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -239,6 +240,21 @@ def selected_tasks(config: SolveConfig) -> list[Task]:
     return [t.without_solutions() for t in _first(config, load_dataset(config.dataset, config.tasks).tasks)]
 
 
+def _warn_if_oversubscribed(config: SolveConfig, executor, n_tasks: int) -> None:
+    """On a CPU run, say so (log and stderr) when its torch threads would share cores with other busy work."""
+    from .cpu_load import current_load, oversubscription, usable_cores
+    from .models import pick_device
+
+    local = getattr(executor, "local_threads", None)  # None: workers elsewhere (Ray)
+    if not n_tasks or local is None or pick_device(config.device).type != "cpu":
+        return
+    processes, threads = local(config, n_tasks)
+    message = oversubscription(threads, processes, usable_cores(), current_load())
+    if message:
+        log.warning(message)
+        print(f"arcttt: warning: {message}", file=sys.stderr, flush=True)
+
+
 def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> dict:
     """Solve every selected task into the run directory; returns the summary."""
     res = load_dataset(config.dataset, config.tasks)
@@ -260,6 +276,7 @@ def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> 
             from .executors import SerialExecutor
 
             executor = SerialExecutor()
+        _warn_if_oversubscribed(config, executor, len(pending))
         bar = None
         if progress:
             from tqdm.auto import tqdm

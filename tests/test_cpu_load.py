@@ -1,0 +1,54 @@
+"""The warning against more busy torch threads than free cores, and what each executor reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from arcttt import cpu_load, solve
+from arcttt.executors import SerialExecutor, make_executor
+from arcttt.process_executor import ProcessExecutor
+from arcttt.solve import SolveConfig
+
+
+def test_threads_that_fit_raise_nothing():
+    assert cpu_load.oversubscription(1, 2, 2, 0.0) is None  # two single-threaded workers on 2 cores
+    assert cpu_load.oversubscription(2, 1, 2, 0.1) is None  # an idle machine
+    assert cpu_load.oversubscription(2, 1, 2, None) is None  # no load average on this OS
+    assert cpu_load.oversubscription(1, 1, 2, 3.0) is None  # one thread: nothing fewer to suggest
+
+
+def test_more_threads_than_cores_names_the_setting_that_fits():
+    message = cpu_load.oversubscription(2, 2, 2, 0.0)
+    assert "4 busy threads on 2 cores" in message and "--threads 1" in message
+    assert "--threads 2" in cpu_load.oversubscription(4, 2, 4, 0.0)
+
+
+def test_a_busy_machine_is_named_with_its_load():
+    message = cpu_load.oversubscription(2, 1, 2, 1.0)
+    assert "load average 1.0 on 2 cores" in message and "--threads 1" in message
+
+
+def test_executors_report_the_threads_they_start():
+    config = SolveConfig(threads=3)
+    assert SerialExecutor().local_threads(config, 5) == (1, 3)
+    assert ProcessExecutor(workers=4).local_threads(config, 2) == (2, 3)  # no more workers than tasks
+    cores = cpu_load.usable_cores()
+    assert ProcessExecutor(workers=2).local_threads(SolveConfig(), 9) == (2, max(1, cores // 2))
+
+
+@pytest.mark.parametrize("load, warned", [(1.5, True), (0.0, False)])
+def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, load, warned):
+    monkeypatch.setattr(cpu_load, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cpu_load, "current_load", lambda: load)
+    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 3)
+    err = capsys.readouterr().err
+    assert ("arcttt: warning: this machine is already busy" in err) is warned
+    assert any("already busy" in r.getMessage() for r in caplog.records) is warned
+
+
+def test_no_warning_without_tasks_or_local_workers(monkeypatch, capsys):
+    monkeypatch.setattr(cpu_load, "usable_cores", lambda: 1)
+    monkeypatch.setattr(cpu_load, "current_load", lambda: 4.0)
+    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 0)
+    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), object(), 3)  # e.g. Ray: elsewhere
+    assert capsys.readouterr().err == ""
