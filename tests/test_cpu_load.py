@@ -13,7 +13,7 @@ from arcttt.solve import SolveConfig
 def test_threads_that_fit_raise_nothing():
     assert cpu_load.oversubscription(1, 2, 2, 0.0) is None  # two single-threaded workers on 2 cores
     assert cpu_load.oversubscription(2, 1, 2, 0.1) is None  # an idle machine
-    assert cpu_load.oversubscription(2, 1, 2, None) is None  # no load average on this OS
+    assert cpu_load.oversubscription(2, 1, 2, None) is None  # the OS does not say
     assert cpu_load.oversubscription(1, 1, 2, 3.0) is None  # one thread: nothing fewer to suggest
 
 
@@ -25,7 +25,7 @@ def test_more_threads_than_cores_names_the_setting_that_fits():
 
 def test_a_busy_machine_is_named_with_its_load():
     message = cpu_load.oversubscription(2, 1, 2, 1.0)
-    assert "load average 1.0 on 2 cores" in message and "--threads 1" in message
+    assert "keep 1.0 of 2 cores busy" in message and "--threads 1" in message
 
 
 def test_executors_report_the_threads_they_start():
@@ -36,10 +36,10 @@ def test_executors_report_the_threads_they_start():
     assert ProcessExecutor(workers=2).local_threads(SolveConfig(), 9) == (2, max(1, cores // 2))
 
 
-@pytest.mark.parametrize("load, warned", [(1.5, True), (0.0, False)])
-def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, load, warned):
+@pytest.mark.parametrize("busy, warned", [(1.5, True), (0.0, False)])
+def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, busy, warned):
     monkeypatch.setattr(cpu_load, "usable_cores", lambda: 2)
-    monkeypatch.setattr(cpu_load, "current_load", lambda: load)
+    monkeypatch.setattr(cpu_load, "busy_cores", lambda: busy)
     solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 3)
     err = capsys.readouterr().err
     assert ("arcttt: warning: this machine is already busy" in err) is warned
@@ -48,7 +48,24 @@ def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, l
 
 def test_no_warning_without_tasks_or_local_workers(monkeypatch, capsys):
     monkeypatch.setattr(cpu_load, "usable_cores", lambda: 1)
-    monkeypatch.setattr(cpu_load, "current_load", lambda: 4.0)
+    monkeypatch.setattr(cpu_load, "busy_cores", lambda: 4.0)
     solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 0)
     solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), object(), 3)  # e.g. Ray: elsewhere
     assert capsys.readouterr().err == ""
+
+
+def test_busy_cores_sees_another_busy_process():
+    import subprocess
+    import sys
+
+    if cpu_load.busy_cores(0.05) is None:
+        pytest.skip("no /proc/stat here")
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        import time
+
+        time.sleep(0.3)
+        assert cpu_load.busy_cores(0.5) >= 0.6  # one spinning process is most of a core
+    finally:
+        spin.kill()
+        spin.wait()

@@ -4,7 +4,7 @@ Torch splits each CPU kernel across its thread pool and waits for the slowest th
 that shares its core with another busy process holds up every kernel. Measured on the 2-core
 development machine (the default model, forward + backward of 2 x 600 tokens, ten times): 2 threads
 took 1.6 s alone and 5.8-6.6 s beside one other busy process; 1 thread took 2.4-3.0 s alone and
-2.4 s beside it. A run therefore says so when its threads, added to the machine's current load,
+2.4 s beside it. A run therefore says so when its threads, added to the cores other processes keep busy,
 exceed the cores, and what to use instead.
 """
 
@@ -21,24 +21,43 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def current_load() -> float | None:
-    """The 1-minute load average (busy processes, averaged), or None where the OS has none."""
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat; None where there is none."""
     try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
         return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
-def oversubscription(threads: int, processes: int, cores: int, load: float | None) -> str | None:
-    """Why `processes` x `threads` busy torch threads would oversubscribe `cores` already running `load`
-    busy processes, with the setting to use instead; None when they fit."""
+def busy_cores(interval: float = 0.25) -> float | None:
+    """Cores that other processes keep busy right now (this one sleeps while it measures), or None
+    where the OS does not say. Measured over `interval` seconds rather than read from the load
+    average, which still counts a job that ended a minute ago (the setup's pip install, say)."""
+    import time
+
+    first = _cpu_times()
+    if first is None:
+        return None
+    time.sleep(interval)
+    second = _cpu_times()
+    if second is None or second[1] <= first[1]:
+        return None
+    return (second[0] - first[0]) / (second[1] - first[1]) * (os.cpu_count() or 1)
+
+
+def oversubscription(threads: int, processes: int, cores: int, busy: float | None) -> str | None:
+    """Why `processes` x `threads` busy torch threads would oversubscribe `cores` of which other work
+    keeps `busy` busy, with the setting to use instead; None when they fit."""
     demand = threads * processes
     if demand > cores:
         return (f"{processes} process(es) x {threads} torch thread(s) = {demand} busy threads on {cores} cores: "
                 f"threads that share a core slow every kernel several times; use --threads "
                 f"{max(1, cores // processes)}")
-    if load is not None and demand > 1 and load + demand > cores + 0.5:
-        return (f"this machine is already busy (1-minute load average {load:.1f} on {cores} cores) and this run "
+    if busy is not None and demand > 1 and busy + demand > cores + 0.5:
+        return (f"this machine is already busy (other processes keep {busy:.1f} of {cores} cores busy) and this run "
                 f"adds {demand} busy threads: threads that share a core with another job slow every kernel "
                 f"several times; use --threads 1 (and fewer workers) while the other job runs")
     return None

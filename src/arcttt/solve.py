@@ -242,14 +242,14 @@ def selected_tasks(config: SolveConfig) -> list[Task]:
 
 def _warn_if_oversubscribed(config: SolveConfig, executor, n_tasks: int) -> None:
     """On a CPU run, say so (log and stderr) when its torch threads would share cores with other busy work."""
-    from .cpu_load import current_load, oversubscription, usable_cores
+    from .cpu_load import busy_cores, oversubscription, usable_cores
     from .models import pick_device
 
     local = getattr(executor, "local_threads", None)  # None: workers elsewhere (Ray)
     if not n_tasks or local is None or pick_device(config.device).type != "cpu":
         return
     processes, threads = local(config, n_tasks)
-    message = oversubscription(threads, processes, usable_cores(), current_load())
+    message = oversubscription(threads, processes, usable_cores(), busy_cores())
     if message:
         log.warning(message)
         print(f"arcttt: warning: {message}", file=sys.stderr, flush=True)
