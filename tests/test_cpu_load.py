@@ -69,3 +69,15 @@ def test_busy_cores_sees_another_busy_process():
     finally:
         spin.kill()
         spin.wait()
+
+
+def test_cpu_times_count_only_this_process_cpus(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  300 0 300 2400 0 0 0 0 0 0\n"  # the whole host
+                    "cpu0 100 0 0 100 0 0 0 0 0 0\n"
+                    "cpu1 0 0 50 140 10 0 0 0 0 0\n"
+                    "cpu2 200 0 250 2160 0 0 0 0 0 0\n"  # not ours (another container's core)
+                    "intr 12345\n")
+    assert cpu_load._cpu_times({0, 1}, str(stat)) == (150, 400)  # busy = total - idle - iowait
+    assert cpu_load._cpu_times({7}, str(stat)) is None
+    assert cpu_load._cpu_times({0}, str(tmp_path / "missing")) is None

@@ -13,23 +13,36 @@ from __future__ import annotations
 import os
 
 
+def _usable_cpu_ids() -> set[int] | None:
+    try:
+        return set(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return None
+
+
 def usable_cores() -> int:
     """Cores this process may run on (its CPU affinity where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    ids = _usable_cpu_ids()
+    return len(ids) if ids else os.cpu_count() or 1
 
 
-def _cpu_times() -> tuple[int, int] | None:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat; None where there is none."""
+def _cpu_times(cpu_ids: set[int], path: str = "/proc/stat") -> tuple[int, int] | None:
+    """(busy, total) jiffies since boot summed over the given CPUs, from /proc/stat's per-CPU lines
+    (a container may see the whole host there); None where there is no such file."""
+    busy = total = 0
     try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
+        with open(path) as f:
+            for line in f:
+                name, *values = line.split()
+                if not (name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpu_ids):
+                    continue
+                fields = [int(x) for x in values]
+                idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+                busy += sum(fields) - idle
+                total += sum(fields)
+    except (OSError, ValueError, IndexError):
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    return (busy, total) if total else None
 
 
 def busy_cores(interval: float = 0.25) -> float | None:
@@ -38,14 +51,15 @@ def busy_cores(interval: float = 0.25) -> float | None:
     average, which still counts a job that ended a minute ago (the setup's pip install, say)."""
     import time
 
-    first = _cpu_times()
+    ids = _usable_cpu_ids()
+    first = _cpu_times(ids) if ids else None
     if first is None:
         return None
     time.sleep(interval)
-    second = _cpu_times()
+    second = _cpu_times(ids)
     if second is None or second[1] <= first[1]:
         return None
-    return (second[0] - first[0]) / (second[1] - first[1]) * (os.cpu_count() or 1)
+    return (second[0] - first[0]) / (second[1] - first[1]) * len(ids)
 
 
 def oversubscription(threads: int, processes: int, cores: int, busy: float | None) -> str | None:
