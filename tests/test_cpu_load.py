@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 
 from arcttt import cpu_load, solve
@@ -55,15 +59,10 @@ def test_no_warning_without_tasks_or_local_workers(monkeypatch, capsys):
 
 
 def test_busy_cores_sees_another_busy_process():
-    import subprocess
-    import sys
-
     if cpu_load.busy_cores(0.05) is None:
         pytest.skip("no /proc/stat here")
     spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        import time
-
         time.sleep(0.3)
         assert cpu_load.busy_cores(0.5) >= 0.6  # one spinning process is most of a core
     finally:
