@@ -68,9 +68,9 @@ class ProcessExecutor:
         tasks = list(tasks)
         if not tasks:
             return
-        threads = self.local_threads(config, len(tasks))[1]
+        workers, threads = self.local_threads(config, len(tasks))
         ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch thread pools
-        with ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=ctx, initializer=_init_worker,
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(config, threads)) as pool:
             # longest first: a long task started last would leave the other workers idle at the end
             pending = {pool.submit(_solve, t): t.id for t in sorted(tasks, key=task_size, reverse=True)}
