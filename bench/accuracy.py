@@ -25,13 +25,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from arcttt.executors import make_executor
-from arcttt.finetune import pair_keys, recorded_training_pool
-from arcttt.generators import generate_task, list_families
-from arcttt.inference import InferenceConfig
-from arcttt.scoring import ordered_levels, write_json_atomic
-from arcttt.solve import DEFAULT_MODEL, SolveConfig, solve_dataset
-from arcttt.ttt import TTT_MODES, TTTConfig
+from arcttt.method.config import TTT_MODES, InferenceConfig, TTTConfig
+from arcttt.method.scoring import ordered_levels, write_json_atomic
+from arcttt.models import DEFAULT_MODEL
+from arcttt.run.config import SolveConfig
+from arcttt.run.executors import make_executor
+from arcttt.run.solve import solve_dataset
+from arcttt.train.finetune import pair_keys, recorded_training_pool
+from arcttt.train.generators import generate_task, list_families
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -64,8 +65,8 @@ def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTCon
 
 def selection_task_ids(n: int = 40) -> list[str]:
     """The n ARC-AGI-1 evaluation tasks outside dev80 with the shortest encoding (ties by id)."""
-    from arcttt.codec import encode_task
-    from arcttt.datasets import load_dataset
+    from arcttt.data.codec import encode_task
+    from arcttt.data.datasets import load_dataset
 
     dev80 = {t.id for t in load_dataset("arc1/eval", "dev80").tasks}
     rest = [t for t in load_dataset("arc1/eval").tasks if t.id not in dev80]

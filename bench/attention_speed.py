@@ -3,7 +3,7 @@
     python bench/attention_speed.py [--length 1100] [--batch 2] [--threads 1]
 
 (a) the baseline: fp32, an explicit (padding) mask, so SDPA cannot take its causal shortcut;
-(b) arcttt: bf16 (what autocast hands SDPA; fp32 below arcttt.short_attention.FP32_BELOW tokens), no
+(b) arcttt: bf16 (what autocast hands SDPA; fp32 below arcttt.fast.short_attention.FP32_BELOW tokens), no
 mask, `is_causal=True` (right padding needs none); plus
 SDPA's math path and other head splits of the same width (128) for reference. Median of
 --repeats runs each. Writes bench/results/attention_speed.json and attention_speed.md.
@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from arcttt.scoring import write_json_atomic
-from arcttt.short_attention import FP32_BELOW
+from arcttt.fast.short_attention import FP32_BELOW
+from arcttt.method.scoring import write_json_atomic
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    short = args.length < FP32_BELOW  # arcttt's training loop attends in fp32 there (arcttt.short_attention)
+    short = args.length < FP32_BELOW  # arcttt's training loop attends in fp32 there (arcttt.fast.short_attention)
     arcttt_dtype = torch.float32 if short else torch.bfloat16
     cases = [  # name, heads, head_dim, dtype, masked, math path
         ("(a) baseline: fp32, explicit mask", 4, 32, torch.float32, True, False),

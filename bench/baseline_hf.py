@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from arcttt.codec import END, PAD, CodecError, Vocab, decode_grid, encode
+from arcttt.data.codec import END, PAD, CodecError, Vocab, decode_grid, encode
 from arcttt.errors import TransformError
-from arcttt.inference import MAX_OUTPUT_TOKENS
+from arcttt.method.inference import MAX_OUTPUT_TOKENS
+from arcttt.method.voting import Candidate
 from arcttt.seeding import derive_seed
-from arcttt.voting import Candidate
 
 
 @dataclass

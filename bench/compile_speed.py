@@ -21,15 +21,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from arcttt.data.codec import PAD  # noqa: E402
+from arcttt.fast.lora_merge import merged_lora_training  # noqa: E402
+from arcttt.method.config import TTTConfig  # noqa: E402
+from arcttt.method.inference import model_max_positions  # noqa: E402
+from arcttt.method.scoring import write_json_atomic  # noqa: E402
+from arcttt.method.trainer import TrainConfig, train  # noqa: E402
+from arcttt.method.ttt import encode_examples  # noqa: E402
+from arcttt.models import DEFAULT_MODEL  # noqa: E402
+from arcttt.run.config import SolveConfig  # noqa: E402
+from arcttt.run.solver import Solver  # noqa: E402
 from speed import pick_tasks  # noqa: E402
-
-from arcttt.codec import PAD  # noqa: E402
-from arcttt.inference import model_max_positions  # noqa: E402
-from arcttt.lora_merge import merged_lora_training  # noqa: E402
-from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver  # noqa: E402
-from arcttt.trainer import TrainConfig, train  # noqa: E402
-from arcttt.ttt import TTTConfig, encode_examples  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from arcttt.generators import generate_task, list_families
+from arcttt.train.generators import generate_task, list_families
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -32,13 +32,13 @@ from pathlib import Path
 
 import torch
 
-from arcttt.codec import GRID_VOCAB
+from arcttt.data.codec import GRID_VOCAB
 from arcttt.errors import ArcTTTError
-from arcttt.inference import InferenceConfig, predict
-from arcttt.models import GridLMConfig, LoadedModel, build_grid_lm, load_model, parameter_count, pick_dtype
-from arcttt.solve import DEFAULT_MODEL
-from arcttt.ttt import TaskAdapter, TTTConfig
-from arcttt.ttt_data import TTTDataConfig
+from arcttt.method.config import InferenceConfig, TTTConfig, TTTDataConfig
+from arcttt.method.inference import predict
+from arcttt.method.models import GridLMConfig, LoadedModel, build_grid_lm, load_model, parameter_count, pick_dtype
+from arcttt.method.ttt import TaskAdapter
+from arcttt.models import DEFAULT_MODEL
 
 LLAMA_1B = GridLMConfig(hidden_size=2048, num_layers=16, num_heads=32, num_kv_heads=8, intermediate_size=8192,
                         max_positions=8192, rope_theta=500000.0)
@@ -84,11 +84,11 @@ def build_loaded(name: str, device: torch.device, dtype: torch.dtype, tiny: bool
 
 def load_tasks(n: int, tiny: bool):
     if tiny:
-        from arcttt.generators import generate_task
+        from arcttt.train.generators import generate_task
 
         return [generate_task(f, i, 0.0, n_train=3).without_solutions()
                 for i, f in enumerate(("flip", "colour_map", "transpose", "rotate")[:n])]
-    from arcttt.datasets import load_dataset
+    from arcttt.data.datasets import load_dataset
 
     return [t.without_solutions() for t in load_dataset("arc1/eval", "dev80").tasks[:n]]
 

@@ -38,15 +38,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import baseline_hf  # noqa: E402
 from accuracy import commit  # noqa: E402
-
-from arcttt.codec import encode_task  # noqa: E402
-from arcttt.datasets import load_dataset  # noqa: E402
-from arcttt.inference import InferenceConfig, augmented_views  # noqa: E402
-from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver  # noqa: E402
-from arcttt.tasks import grid_to_list  # noqa: E402
-from arcttt.ttt import TTTConfig, encode_examples  # noqa: E402
-from arcttt.voting import vote  # noqa: E402
+from arcttt.data.codec import encode_task  # noqa: E402
+from arcttt.data.datasets import load_dataset  # noqa: E402
+from arcttt.data.tasks import grid_to_list  # noqa: E402
+from arcttt.method.config import (
+    InferenceConfig,  # noqa: E402
+    TTTConfig,  # noqa: E402
+)
+from arcttt.method.inference import augmented_views  # noqa: E402
+from arcttt.method.scoring import write_json_atomic  # noqa: E402
+from arcttt.method.ttt import encode_examples  # noqa: E402
+from arcttt.method.voting import vote  # noqa: E402
+from arcttt.models import DEFAULT_MODEL  # noqa: E402
+from arcttt.run.config import SolveConfig  # noqa: E402
+from arcttt.run.solver import Solver  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -86,8 +91,7 @@ def suite_tasks(suite: str, model_path: str | None, seed: int = 0) -> list:
     if suite == "dev80":
         return load_dataset("arc1/eval", "dev80").tasks
     from accuracy import heldout_tasks
-
-    from arcttt.finetune import pair_keys, recorded_training_pool
+    from arcttt.train.finetune import pair_keys, recorded_training_pool
 
     has_record = model_path and (Path(model_path) / "arcttt.json").exists()  # not for a random model
     return heldout_tasks(2, seed, pair_keys(recorded_training_pool(model_path)) if has_record else set())
@@ -154,7 +158,7 @@ def lora_ttt_flops(model, examples_lengths: list[int], steps: int, batches_per_e
 
 
 def write_tiny_model(path: Path) -> None:
-    from arcttt.models import build_grid_lm, save_model
+    from arcttt.method.models import build_grid_lm, save_model
 
     save_model(build_grid_lm("tiny", seed=0), path, {"note": "random tiny grid LM built by bench/speed.py"})
 
@@ -199,7 +203,7 @@ def main(argv=None) -> int:
     solver = solvers[seeds[0]]
     vocab = solver.loaded.vocab
     peak_flops = {"fp32": matmul_flops(args.threads), "bf16": matmul_flops(args.threads, dtype=torch.bfloat16)}
-    from arcttt.inference import model_max_positions
+    from arcttt.method.inference import model_max_positions
     max_pos = model_max_positions(solver.loaded.model)
     if args.task_ids:
         wanted = args.task_ids.split(",")

@@ -29,14 +29,19 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 
 from accuracy import commit  # noqa: E402
+from arcttt.data.tasks import grid_to_list  # noqa: E402
+from arcttt.method.config import (
+    InferenceConfig,  # noqa: E402
+    TTTConfig,  # noqa: E402
+)
+from arcttt.method.inference import model_max_positions  # noqa: E402
+from arcttt.method.scoring import write_json_atomic  # noqa: E402
+from arcttt.models import DEFAULT_MODEL  # noqa: E402
+from arcttt.run.config import SolveConfig  # noqa: E402
+from arcttt.run.executors import make_executor  # noqa: E402
+from arcttt.run.solve import solve_dataset  # noqa: E402
+from arcttt.run.solver import Solver  # noqa: E402
 from speed import baseline_task, pick_tasks  # noqa: E402
-
-from arcttt.executors import make_executor  # noqa: E402
-from arcttt.inference import InferenceConfig, model_max_positions  # noqa: E402
-from arcttt.scoring import write_json_atomic  # noqa: E402
-from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver, solve_dataset  # noqa: E402
-from arcttt.tasks import grid_to_list  # noqa: E402
-from arcttt.ttt import TTTConfig  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 

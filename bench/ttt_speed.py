@@ -18,10 +18,12 @@ from pathlib import Path
 
 import torch
 
-from arcttt.codec import encode_task
-from arcttt.datasets import load_dataset
-from arcttt.scoring import write_json_atomic
-from arcttt.solve import DEFAULT_MODEL, SolveConfig, Solver
+from arcttt.data.codec import encode_task
+from arcttt.data.datasets import load_dataset
+from arcttt.method.scoring import write_json_atomic
+from arcttt.models import DEFAULT_MODEL
+from arcttt.run.config import SolveConfig
+from arcttt.run.solver import Solver
 
 RESULTS = Path(__file__).parent / "results"
 

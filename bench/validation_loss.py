@@ -23,12 +23,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from accuracy import commit, heldout_tasks, publish  # noqa: E402
-
-from arcttt.codec import encode, sequence_length
-from arcttt.datasets import load, subset
-from arcttt.models import load_model, parameter_count, set_threads
-from arcttt.tasks import Task
-from arcttt.transforms import SYMMETRY_NAMES, parse
+from arcttt.data.codec import encode, sequence_length
+from arcttt.data.datasets import load, subset
+from arcttt.data.tasks import Task
+from arcttt.data.transforms import SYMMETRY_NAMES, parse
+from arcttt.method.models import load_model, parameter_count, set_threads
 
 
 def arc1_eval_outside_dev80() -> list[Task]:

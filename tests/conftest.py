@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from arcttt.tasks import Pair, Task
+from arcttt.data.tasks import Pair, Task
 
 settings.register_profile(
     "arcttt", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def bundled():
     """name -> LoadResult of every bundled set, loaded lazily and once."""
-    from arcttt.datasets import load_bundled
+    from arcttt.data.datasets import load_bundled
 
     cache = {}
 
@@ -133,7 +133,7 @@ TINY_HIDDEN = 32
 
 
 def tiny_config(hidden: int = TINY_HIDDEN, layers: int = 2, max_positions: int = 1024):
-    from arcttt.models import GridLMConfig
+    from arcttt.method.models import GridLMConfig
 
     return GridLMConfig(hidden_size=hidden, num_layers=layers, num_heads=2, num_kv_heads=2,
                         intermediate_size=2 * hidden, max_positions=max_positions)
@@ -141,7 +141,7 @@ def tiny_config(hidden: int = TINY_HIDDEN, layers: int = 2, max_positions: int =
 
 def tiny_lm(seed: int = 0, hidden: int = TINY_HIDDEN, layers: int = 2, max_positions: int = 1024):
     """A randomly initialised 2-layer grid LM (a few tens of thousands of parameters), in eval mode."""
-    from arcttt.models import build_grid_lm
+    from arcttt.method.models import build_grid_lm
 
     model = build_grid_lm(tiny_config(hidden, layers, max_positions), seed=seed)
     model.eval()
@@ -152,8 +152,8 @@ def loaded(model):
     """Wrap a model as models.LoadedModel on the CPU with the grid vocabulary."""
     import torch
 
-    from arcttt.codec import GRID_VOCAB
-    from arcttt.models import LoadedModel
+    from arcttt.data.codec import GRID_VOCAB
+    from arcttt.method.models import LoadedModel
 
     return LoadedModel(model, GRID_VOCAB, "<memory>", torch.device("cpu"), torch.float32)
 
@@ -178,7 +178,7 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A saved random tiny grid LM (hidden 64), shared by the solve tests."""
-    from arcttt.models import save_model
+    from arcttt.method.models import save_model
 
     path = tmp_path_factory.mktemp("models") / "tiny"
     save_model(tiny_lm(seed=0, hidden=64, max_positions=512), path)
@@ -190,8 +190,8 @@ def overfit():
     """A tiny model trained on one task's answer until it knows it by heart (read-only: do not train it)."""
     import torch
 
-    from arcttt.codec import GRID_VOCAB, PAD, encode_task
-    from arcttt.trainer import TrainConfig, train
+    from arcttt.data.codec import GRID_VOCAB, PAD, encode_task
+    from arcttt.method.trainer import TrainConfig, train
 
     task = colour_map_task(11, side=3, k=3)
     model = tiny_lm(seed=0, hidden=64)

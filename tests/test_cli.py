@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from arcttt import cli
-from arcttt.scoring import build_submission, write_json_atomic
+from arcttt.cli import main as cli
+from arcttt.method.scoring import build_submission, write_json_atomic
 
 TASK = "0a1d4ef5"  # arc1/eval; also the first id of the dev80 subset
 
@@ -73,7 +73,7 @@ def test_score_json(capsys, tmp_path, arc1_eval):
 
 @pytest.mark.parametrize("argv", [
     ["show", "arc9/eval:abc"],
-    ["show", f"arc1/eval:nope"],
+    ["show", "arc1/eval:nope"],
     ["score", "x.json", "--dataset", "no/such/dataset"],
 ])
 def test_errors_exit_nonzero_without_traceback(capsys, argv):
@@ -98,14 +98,15 @@ def test_subcommands_are_one_dict():
 
 
 def test_library_below_the_codec_imports_no_torch():
-    code = ("import arcttt.tasks, arcttt.datasets, arcttt.transforms, arcttt.codec, arcttt.ttt_data, "
-            "arcttt.voting, arcttt.scoring, arcttt.cli, sys; assert 'torch' not in sys.modules")
+    code = ("import arcttt.data.tasks, arcttt.data.datasets, arcttt.data.transforms, arcttt.data.codec, "
+            "arcttt.method.ttt_data, "
+            "arcttt.method.voting, arcttt.method.scoring, arcttt.cli, sys; assert 'torch' not in sys.modules")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
 
 
 def test_data_commands_import_no_torch():
-    code = ("import sys; from arcttt.cli import main; "
+    code = ("import sys; from arcttt.cli.main import main; "
             f"rc = main(['show', 'arc1/eval:{TASK}', '--no-colour']); "
             "assert rc == 0; assert 'torch' not in sys.modules, 'show imported torch'")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

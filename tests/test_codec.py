@@ -3,12 +3,28 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arcttt.codec import (
-    BOS, END, GRID_VOCAB, INPUT, LOSS_MODES, NEWLINE, OUTPUT, PAD, SYMBOLS, GridConstraint, Vocab, decode_grid,
-    encode, encode_task, grid_symbols, output_length, sequence_length, to_text,
+from arcttt.data.codec import (
+    BOS,
+    END,
+    GRID_VOCAB,
+    INPUT,
+    LOSS_MODES,
+    NEWLINE,
+    OUTPUT,
+    PAD,
+    SYMBOLS,
+    GridConstraint,
+    Vocab,
+    decode_grid,
+    encode,
+    encode_task,
+    grid_symbols,
+    output_length,
+    sequence_length,
+    to_text,
 )
+from arcttt.data.tasks import Pair, Task
 from arcttt.errors import CodecError
-from arcttt.tasks import Pair, Task
 from conftest import grids, random_grid
 
 

@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from arcttt import cpu_load, solve
-from arcttt.executors import SerialExecutor, make_executor
-from arcttt.process_executor import ProcessExecutor
-from arcttt.solve import SolveConfig
+from arcttt.run import cpu_load, solve
+from arcttt.run.config import SolveConfig
+from arcttt.run.executors import SerialExecutor
+from arcttt.run.executors.processes import ProcessExecutor
+from arcttt.run.solver import SolverFactory
 
 
 def test_threads_that_fit_raise_nothing():
@@ -33,18 +34,23 @@ def test_a_busy_machine_is_named_with_its_load():
 
 
 def test_executors_report_the_threads_they_start():
-    config = SolveConfig(threads=3)
-    assert SerialExecutor().local_threads(config, 5) == (1, 3)
-    assert ProcessExecutor(workers=4).local_threads(config, 2) == (2, 3)  # no more workers than tasks
+    factory = SolverFactory(SolveConfig(threads=3))
+    assert SerialExecutor().local_threads(factory, 5) == (1, 3)
+    assert ProcessExecutor(workers=4).local_threads(factory, 2) == (2, 3)  # no more workers than tasks
     cores = cpu_load.usable_cores()
-    assert ProcessExecutor(workers=2).local_threads(SolveConfig(), 9) == (2, max(1, cores // 2))
+    assert ProcessExecutor(workers=2).local_threads(SolverFactory(SolveConfig()), 9) == (2, max(1, cores // 2))
+
+
+def warn_if_oversubscribed(executor, n_tasks: int) -> None:
+    config = SolveConfig(device="cpu", threads=2)
+    solve._warn_if_oversubscribed(config, executor, SolverFactory(config), n_tasks)
 
 
 @pytest.mark.parametrize("busy, warned", [(1.5, True), (0.0, False)])
 def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, busy, warned):
     monkeypatch.setattr(cpu_load, "usable_cores", lambda: 2)
     monkeypatch.setattr(cpu_load, "busy_cores", lambda: busy)
-    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 3)
+    warn_if_oversubscribed(SerialExecutor(), 3)
     err = capsys.readouterr().err
     assert ("arcttt: warning: this machine is already busy" in err) is warned
     assert any("already busy" in r.getMessage() for r in caplog.records) is warned
@@ -53,8 +59,8 @@ def test_a_cpu_run_warns_on_stderr_and_in_the_log(monkeypatch, capsys, caplog, b
 def test_no_warning_without_tasks_or_local_workers(monkeypatch, capsys):
     monkeypatch.setattr(cpu_load, "usable_cores", lambda: 1)
     monkeypatch.setattr(cpu_load, "busy_cores", lambda: 4.0)
-    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), make_executor("serial"), 0)
-    solve._warn_if_oversubscribed(SolveConfig(device="cpu", threads=2), object(), 3)  # e.g. Ray: elsewhere
+    warn_if_oversubscribed(SerialExecutor(), 0)
+    warn_if_oversubscribed(object(), 3)  # e.g. Ray: elsewhere
     assert capsys.readouterr().err == ""
 
 

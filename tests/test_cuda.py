@@ -17,13 +17,18 @@ def cuda_test(fn):
         fn = mark(fn)
     return fn
 
-from arcttt.generators import generate_task  # noqa: E402
-from arcttt.inference import InferenceConfig, predict  # noqa: E402
-from arcttt.models import GridLMConfig, build_grid_lm, load_model, save_model  # noqa: E402
-from arcttt.solve import SolveConfig, solve_dataset  # noqa: E402
-from arcttt.ttt import TaskAdapter, TTTConfig  # noqa: E402
-from arcttt.ttt_data import TTTDataConfig  # noqa: E402
-from arcttt.voting import transform_group  # noqa: E402
+from arcttt.method.config import (
+    InferenceConfig,  # noqa: E402
+    TTTConfig,  # noqa: E402
+    TTTDataConfig,  # noqa: E402
+)
+from arcttt.method.inference import predict  # noqa: E402
+from arcttt.method.models import GridLMConfig, build_grid_lm, load_model, save_model  # noqa: E402
+from arcttt.method.ttt import TaskAdapter  # noqa: E402
+from arcttt.method.voting import transform_group  # noqa: E402
+from arcttt.run.config import SolveConfig  # noqa: E402
+from arcttt.run.solve import solve_dataset  # noqa: E402
+from arcttt.train.generators import generate_task  # noqa: E402
 
 TTT = TTTConfig(mode="lora", max_steps=4, data=TTTDataConfig(max_examples=16))
 INF = InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=2)

@@ -2,10 +2,19 @@ import json
 
 import pytest
 
-from arcttt import cli
-from arcttt.datasets import (
-    BUNDLED, difficulty_levels, load, load_bundled, load_dataset, load_folder, load_kaggle, load_task_file,
-    read_subset_csv, select, subset,
+from arcttt.cli import main as cli
+from arcttt.data.datasets import (
+    BUNDLED,
+    difficulty_levels,
+    load,
+    load_bundled,
+    load_dataset,
+    load_folder,
+    load_kaggle,
+    load_task_file,
+    read_subset_csv,
+    select,
+    subset,
 )
 from arcttt.errors import ArcTTTError, TaskFormatError
 
@@ -36,7 +45,6 @@ BAD_FILES = {
     "colour10.json": (_bad_grid([[1, 10]]), "outside 0-9"),
     "float_cell.json": (_bad_grid([[1.5]]), "not an integer colour"),
     "string_cell.json": (_bad_grid([["3"]]), "not an integer colour"),
-    "too_big.json": (_bad_grid([[0] * 31] * 31), "larger than 30x30"),
     "no_demos.json": (_with("train", []), "no demonstration pairs"),
     "no_tests.json": (_with("test", []), "no test inputs"),
 }
@@ -59,6 +67,7 @@ def messy_folder(tmp_path):
     for name, (content, _) in BAD_FILES.items():
         _write(root / name, content)
     _write(root / "sub" / "good1.json", VALID)  # same stem in a subfolder: duplicate task id
+    _write(root / "wide.json", _with("test", [{"input": [[1] * 35] * 3, "output": [[2] * 35] * 3}]))  # loads, warns
     (root / "notes.txt").write_text("not a task, not a .json file")
     return root
 
@@ -72,16 +81,19 @@ def test_check_reports_every_bad_file(messy_folder, capsys):
         assert any(name in l and reason in l for l in lines), (name, reason, out)
     assert any("good1" in l and "duplicate task id" in l for l in lines), out
     assert len(lines) == len(BAD_FILES) + 1
-    assert f"1 valid task(s), {len(BAD_FILES) + 1} problem(s)" in out
+    assert f"2 valid task(s), {len(BAD_FILES) + 1} problem(s), 1 warning(s)" in out
+    assert [l for l in out.splitlines() if l.startswith("WARN")] == [
+        f"WARN {messy_folder / 'wide.json'}: task wide: a 3x35 grid, larger than ARC's 30x30; loaded, and solved if it "
+        "fits the model's context"]
     assert "notes.txt" not in out
 
 
 def test_valid_task_loads_from_messy_folder(messy_folder):
     res = load_folder(messy_folder)
-    assert {t.id for t in res.tasks} == {"good1"} and len(res.tasks) == 2
+    assert {t.id for t in res.tasks} == {"good1", "wide"} and len(res.tasks) == 3
     assert len(res.errors) == len(BAD_FILES)
     deduped = load(str(messy_folder))
-    assert [t.id for t in deduped.tasks] == ["good1"]
+    assert [t.id for t in deduped.tasks] == ["good1", "wide"]
     assert len(deduped.errors) == len(BAD_FILES) + 1
     t = deduped.tasks[0]
     assert t.train[0].output.tolist() == [[4, 3], [2, 1]] and t.test[0].output.tolist() == [[6, 5]]
@@ -213,3 +225,13 @@ def test_select_by_csv_and_ids(arc1_eval, tmp_path):
 def test_load_dataset_selects():
     res = load_dataset("arc1/eval", "dev80")
     assert len(res.tasks) == 80 and res.errors == []
+
+
+def test_selecting_unknown_or_invalid_ids_names_them_with_the_reason(messy_folder):
+    with pytest.raises(ArcTTTError) as err:
+        load_dataset(str(messy_folder), "good1,ragged,deadbeef,wide")
+    message = str(err.value)
+    assert "2 selected task(s) cannot be solved" in message
+    assert "ragged is invalid (" in message and "ragged rows" in message
+    assert "not in the dataset: deadbeef" in message
+    assert [t.id for t in load_dataset(str(messy_folder), "wide,good1").tasks] == ["wide", "good1"]

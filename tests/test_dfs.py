@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, decode_grid, encode_task
-from arcttt.dfs import dfs_decode
+from arcttt.data.codec import GRID_VOCAB, decode_grid, encode_task
 from arcttt.errors import ArcTTTError
-from arcttt.inference import InferenceConfig, greedy_decode, predict, score_grids
+from arcttt.fast.dfs import dfs_decode
+from arcttt.method.config import InferenceConfig
+from arcttt.method.inference import greedy_decode, predict, score_grids
 from conftest import colour_map_task, random_task, tiny_lm
 
 

@@ -9,15 +9,23 @@ import numpy as np
 import pytest
 import torch
 
-import arcttt.trainer as trainer_mod
-from arcttt.cli import main
-from arcttt.codec import encode_task
+import arcttt.method.trainer as trainer_mod
+from arcttt.cli.main import main
+from arcttt.data.codec import encode_task
+from arcttt.data.tasks import Pair, Task
 from arcttt.errors import ArcTTTError
-from arcttt.finetune import (ContaminationError, FinetuneConfig, epoch_examples, finetune, overlap,
-                             recorded_training_pool, task_example, training_pool)
-from arcttt.generators import generate_task
-from arcttt.models import load_model
-from arcttt.tasks import Pair, Task
+from arcttt.method.models import load_model
+from arcttt.train.finetune import (
+    ContaminationError,
+    FinetuneConfig,
+    epoch_examples,
+    finetune,
+    overlap,
+    recorded_training_pool,
+    task_example,
+    training_pool,
+)
+from arcttt.train.generators import generate_task
 
 
 def _write(folder: Path, tasks) -> Path:
@@ -53,7 +61,7 @@ def _config(folders, tmp_path, **kw) -> FinetuneConfig:
 
 
 def test_overlap_by_id_and_by_identical_pair(folders, train_tasks):
-    from arcttt.datasets import load_folder
+    from arcttt.data.datasets import load_folder
 
     bad = overlap(train_tasks, load_folder(folders["dirty"]).tasks)
     assert set(bad) == {folders["by_id"], folders["by_pair"]}

@@ -12,12 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arcttt import generate_cli
-from arcttt.datasets import load_folder
+from arcttt.cli import generate as generate_cli
+from arcttt.data.datasets import load_folder
+from arcttt.data.tasks import grid_key, validate_grid
 from arcttt.errors import ArcTTTError
-from arcttt.generators import (FAMILIES, Family, Reject, families_table, generate_many, generate_task, get_family,
-                               list_families, render_readme)
-from arcttt.tasks import grid_key, validate_grid
+from arcttt.train.generators import (
+    FAMILIES,
+    Family,
+    Reject,
+    families_table,
+    generate_many,
+    generate_task,
+    get_family,
+    list_families,
+    render_readme,
+)
 
 NAMES = [f.name for f in list_families()]
 SEEDS = range(50)
@@ -78,8 +87,8 @@ def test_family_groups_cover_core_priors():
 
 
 def test_readme_table_matches_registry():
-    readme = (Path(__file__).parents[1] / "src/arcttt/generators/README.md").read_text()
-    assert readme == render_readme(), "README.md is stale: run `python -m arcttt.generators`"
+    readme = (Path(__file__).parents[1] / "src/arcttt/train/generators/README.md").read_text()
+    assert readme == render_readme(), "README.md is stale: run `python -m arcttt.train.generators`"
     assert families_table() in readme
     for name in NAMES:
         assert f"`{name}`" in readme
@@ -142,7 +151,7 @@ def test_colour_map_demos_show_every_mapped_colour():
 
 
 def test_size_recolouring_test_sizes_seen_in_demos():
-    from arcttt.generators.core import objects
+    from arcttt.train.generators.core import objects
     for task in tasks_of("recolour_by_size", "high"):
         sizes = {o.size for p in task.train for o in objects(p.input, by_colour=False)}
         assert {o.size for o in objects(task.test[0].input, by_colour=False)} <= sizes
@@ -201,8 +210,8 @@ def test_identity_outputs_are_resampled():
 
 
 def test_ambiguous_demonstrations_are_detected():
-    from arcttt.generators.core import _pinned_down
-    from arcttt.tasks import Pair
+    from arcttt.data.tasks import Pair
+    from arcttt.train.generators.core import _pinned_down
     fam = FAMILIES["flip"]
     sym = np.array([[1, 2], [2, 1]], np.uint8)  # left-right and top-bottom flips agree on it
     odd = np.array([[1, 2], [3, 4]], np.uint8)
@@ -286,7 +295,6 @@ def test_cli_gallery(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--out", "X", "--difficulty", "0.9:0.1"], "difficulty"),
-    (["--out", "X", "--difficulty", "easy"], "difficulty"),
     (["--out", "X", "--families", "flip,unknown_thing"], "unknown_thing"),
     (["--out", "X", "--per-family", "0"], "per-family"),
     (["--out", "X", "--seed", "-3"], "seed"),
@@ -297,3 +305,16 @@ def test_cli_bad_arguments(argv, message, tmp_path, monkeypatch):
     with pytest.raises(ArcTTTError, match=re.escape(message)):
         cli(*argv)
     assert not (tmp_path / "X").exists() or not any((tmp_path / "X").iterdir())
+
+
+def test_cli_unparseable_difficulty_is_a_usage_error(capsys):
+    from arcttt.cli.main import main
+
+    assert main_exit(main, ["generate", "--out", "X", "--difficulty", "easy"]) == 2
+    assert "--difficulty takes LO:HI or one number, got 'easy'" in capsys.readouterr().err
+
+
+def main_exit(main, argv) -> int:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    return e.value.code

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from arcttt.errors import ArcTTTError
-from arcttt.grow import deepen, layer_sources, merge_heads, merged_rotary_order
-from arcttt.kv_cache import CACHE_KW
-from arcttt.models import GridLMConfig, build_grid_lm
+from arcttt.fast.kv_cache import CACHE_KW
+from arcttt.method.models import GridLMConfig, build_grid_lm
+from arcttt.train.grow import deepen, layer_sources, merge_heads, merged_rotary_order
 
 
 def test_added_layers_follow_their_source():

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, CodecError, decode_grid, encode_task
+from arcttt.data.codec import GRID_VOCAB, CodecError, decode_grid, encode_task
+from arcttt.data.tasks import Pair, Task
+from arcttt.data.transforms import VOTING_NAMES
 from arcttt.errors import ArcTTTError
-from arcttt.inference import (MAX_OUTPUT_TOKENS, InferenceConfig, augmented_views, greedy_decode, predict,
-                              score_grids)
-from arcttt.tasks import Pair, Task
-from arcttt.transforms import VOTING_NAMES
+from arcttt.method.config import InferenceConfig
+from arcttt.method.inference import MAX_OUTPUT_TOKENS, augmented_views, greedy_decode, predict, score_grids
 from conftest import colour_map_task, random_task, tiny_lm
 
 IDENTITY = InferenceConfig(transforms=("identity",), orders=1)
@@ -125,7 +125,8 @@ def test_predictions_are_inverted_to_the_task_frame():
                 out.append(torch.nn.functional.one_hot(torch.tensor(nxt), 16).float() * 20)
             logits = torch.stack(out)[:, None, :]
             from types import SimpleNamespace
-            from arcttt.inference import CACHE_KW
+
+            from arcttt.method.inference import CACHE_KW
             return SimpleNamespace(logits=logits, **{CACHE_KW: None})
 
     [cands] = predict(Copier(), GRID_VOCAB, task, InferenceConfig(transforms=VOTING_NAMES, orders=1))
@@ -152,7 +153,7 @@ def test_views_with_the_same_prompt_are_decoded_once_with_the_same_results(monke
     task = Task("sym", [Pair(sym, sym), Pair(sym * 0 + 4, sym)], [Pair(sym)])
     cfg = InferenceConfig(transforms=VOTING_NAMES, orders=1, drafts="on")
     model = _sharpen(tiny_lm(seed=3), 5.0)
-    import arcttt.draft_decode as dd
+    import arcttt.fast.draft_decode as dd
 
     calls = []
     real = dd.batched_draft_greedy_decode

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, PAD
-from arcttt.lora_merge import merge_pays, merged_lora_training
-from arcttt.trainer import collate, sequence_loss
-from arcttt.ttt import TaskAdapter, TTTConfig, encode_examples
-from arcttt.ttt_data import TTTDataConfig
+from arcttt.data.codec import GRID_VOCAB, PAD
+from arcttt.fast.lora_merge import merge_pays, merged_lora_training
+from arcttt.method.config import TTTConfig, TTTDataConfig
+from arcttt.method.trainer import collate, sequence_loss
+from arcttt.method.ttt import TaskAdapter, encode_examples
 from conftest import colour_map_task, loaded, tiny_lm
 
 DATA = TTTDataConfig(transforms="symmetries", max_examples=12)

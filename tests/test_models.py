@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, SYMBOLS, Vocab, encode_task
+from arcttt.data.codec import GRID_VOCAB, SYMBOLS, Vocab, encode_task
 from arcttt.errors import ArcTTTError
-from arcttt.models import (PRESETS, build_grid_lm, grid_tokenizer, load_model, parameter_count, pick_dtype,
-                           save_model)
+from arcttt.method.models import (
+    PRESETS,
+    build_grid_lm,
+    grid_tokenizer,
+    load_model,
+    parameter_count,
+    pick_dtype,
+    save_model,
+)
 from conftest import colour_map_task, tiny_config, tiny_lm
 
 

@@ -9,14 +9,13 @@ import pytest
 import torch
 
 from arcttt.errors import ArcTTTError
-from arcttt.executors import make_executor
-from arcttt.generators import generate_task
-from arcttt.inference import InferenceConfig
-from arcttt.models import GridLMConfig, build_grid_lm, save_model
-from arcttt.process_executor import ProcessExecutor
-from arcttt.solve import SolveConfig, solve_dataset
-from arcttt.ttt import TTTConfig
-from arcttt.ttt_data import TTTDataConfig
+from arcttt.method.config import InferenceConfig, TTTConfig, TTTDataConfig
+from arcttt.method.models import GridLMConfig, build_grid_lm, save_model
+from arcttt.run.config import ExecutorConfig, SolveConfig
+from arcttt.run.executors.processes import ProcessExecutor
+from arcttt.run.solve import solve_dataset
+from arcttt.run.solver import SolverFactory
+from arcttt.train.generators import generate_task
 
 FAMILIES = ("flip", "colour_map", "transpose")
 COMPARED = ("status", "error", "attempts", "candidates", "ttt")
@@ -54,8 +53,10 @@ def test_two_workers_give_the_serial_records_and_resume(workspace):
     (workspace / "parallel" / "results").mkdir(parents=True)
     first = sorted((workspace / "serial" / "results").glob("*.json"))[0]
     (workspace / "parallel" / "results" / first.name).write_text(first.read_text())
-    summary = solve_dataset(config_for(workspace, "parallel", executor="processes"), progress=False,
-                            executor=make_executor("processes", workers=2))
+    summary = solve_dataset(config_for(workspace, "parallel", executor=ExecutorConfig("processes", workers=2)),
+                            progress=False)
+    saved = json.loads((workspace / "parallel" / "config.json").read_text())
+    assert saved["executor"]["kind"] == "processes" and saved["executor"]["workers"] == 2 and saved["threads"] == 1
     assert summary["finished"] == len(FAMILIES) and not summary["failed"]
     want, got = records(workspace / "serial"), records(workspace / "parallel")
     assert got.keys() == want.keys()
@@ -69,4 +70,4 @@ def test_process_executor_refusals(workspace):
         ProcessExecutor(workers=0)
     shared = config_for(workspace, "shared", ttt=TTTConfig(mode="shared", max_steps=2))
     with pytest.raises(ArcTTTError, match="shared-adapter"):
-        list(ProcessExecutor(2).run(shared, [generate_task("flip", 0, 0.0, n_train=3)]))
+        list(ProcessExecutor(2).run(SolverFactory(shared), [generate_task("flip", 0, 0.0, n_train=3)]))

@@ -17,14 +17,18 @@ ray = pytest.importorskip("ray")
 torch = pytest.importorskip("torch")
 
 from arcttt.errors import ArcTTTError  # noqa: E402
-from arcttt.executors import make_executor  # noqa: E402
-from arcttt.generators import generate_task  # noqa: E402
-from arcttt.inference import InferenceConfig  # noqa: E402
-from arcttt.models import GridLMConfig, build_grid_lm, save_model  # noqa: E402
-from arcttt.ray_executor import CRASH_DIR_ENV, RayExecutor  # noqa: E402
-from arcttt.solve import SolveConfig, solve_dataset  # noqa: E402
-from arcttt.ttt import TTTConfig  # noqa: E402
-from arcttt.ttt_data import TTTDataConfig  # noqa: E402
+from arcttt.method.config import (
+    InferenceConfig,  # noqa: E402
+    TTTConfig,  # noqa: E402
+    TTTDataConfig,  # noqa: E402
+)
+from arcttt.method.models import GridLMConfig, build_grid_lm, save_model  # noqa: E402
+from arcttt.run.config import ExecutorConfig, SolveConfig  # noqa: E402
+from arcttt.run.executors import make_executor  # noqa: E402
+from arcttt.run.executors.ray_cluster import CRASH_DIR_ENV, RayExecutor  # noqa: E402
+from arcttt.run.solver import SolverFactory  # noqa: E402
+from arcttt.run.solve import solve_dataset  # noqa: E402
+from arcttt.train.generators import generate_task  # noqa: E402
 
 FAMILIES = ("flip", "colour_map", "transpose", "rotate")
 COMPARED = ("status", "error", "attempts", "candidates", "ttt")
@@ -144,16 +148,16 @@ def test_refuses_shared_mode_and_oversized_requests(workspace, cluster):
     cfg = config_for(workspace, "shared")
     shared = replace(cfg, ttt=replace(cfg.ttt, mode="shared"))
     with pytest.raises(ArcTTTError, match="shared"):
-        list(RayExecutor().run(shared, []))
+        list(RayExecutor().run(SolverFactory(shared), []))
     with pytest.raises(ArcTTTError, match="GPU"):
-        from arcttt.datasets import load_dataset
+        from arcttt.data.datasets import load_dataset
 
-        list(RayExecutor(gpus_per_task=3).run(cfg, load_dataset(cfg.dataset).tasks[:1]))
+        list(RayExecutor(gpus_per_task=3).run(SolverFactory(cfg), load_dataset(cfg.dataset).tasks[:1]))
     with pytest.raises(ArcTTTError, match="fractions"):
         RayExecutor(gpus_per_task=1.5)
 
 
 def test_make_executor_builds_ray_executor():
-    ex = make_executor("ray", address=None, gpus_per_task=0.25, cpus_per_task=2)
+    ex = make_executor(ExecutorConfig("ray", gpus_per_task=0.25, cpus_per_task=2))
     assert isinstance(ex, RayExecutor)
     assert (ex.gpus_per_task, ex.cpus_per_task, ex.threads) == (0.25, 2.0, 2)

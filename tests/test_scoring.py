@@ -3,12 +3,17 @@ import json
 import numpy as np
 import pytest
 
+from arcttt.data.tasks import Pair, Task, grid_to_list
 from arcttt.errors import SubmissionError
-from arcttt.scoring import (
-    build_submission, format_score, ordered_levels, read_submission, score_submission, submission_entry,
+from arcttt.method.scoring import (
+    build_submission,
+    format_score,
+    ordered_levels,
+    read_submission,
+    score_submission,
+    submission_entry,
     write_json_atomic,
 )
-from arcttt.tasks import Pair, Task, grid_to_list
 
 
 def true_attempts(tasks):

@@ -1,7 +1,7 @@
 """The shipped models never trained on anything the benchmarks evaluate.
 
-For each model folder under models/, rebuilds the exact training pool from the
-configuration recorded there and checks it against ARC-AGI-1/2 evaluation and the generator's
+For each model shipped in the package (arcttt.models), rebuilds the exact training pool from the
+configuration recorded there (every earlier stage is nested in its arcttt.json) and checks it against ARC-AGI-1/2 evaluation and the generator's
 held-out benchmark tasks: no shared task id, no identical (input, output) pair.
 """
 
@@ -10,18 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from arcttt.datasets import load, load_dataset
-from arcttt.finetune import overlap, pair_keys, recorded_training_pool
-from arcttt.generators import get_family, list_families
+from arcttt.data.datasets import load, load_dataset
+from arcttt.models import DEFAULT_MODEL, resolve_model, shipped_models
+from arcttt.run.config import SolveConfig
+from arcttt.train.finetune import overlap, pair_keys, recorded_training_pool
+from arcttt.train.generators import get_family, list_families
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = sorted(p for p in (ROOT / "models").iterdir() if p.is_dir())
+MODELS = list(shipped_models().values())
 
 
-def test_the_default_model_is_shipped():
-    from arcttt.solve import SolveConfig
-
-    assert (ROOT / SolveConfig().model) in MODELS
+def test_the_default_model_is_the_only_one_shipped():
+    assert list(shipped_models()) == [DEFAULT_MODEL] == [SolveConfig().model]
+    assert resolve_model(DEFAULT_MODEL) == MODELS[0]
 
 
 @pytest.fixture(scope="module", params=MODELS, ids=lambda p: p.name)

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arcttt.cli import main
+from arcttt.cli.main import main
+from arcttt.data.tasks import Pair, Task
 from arcttt.errors import ArcTTTError
-from arcttt.executors import SerialExecutor, make_executor
-from arcttt.solve import RunDir, SolveConfig, solve_dataset
-from arcttt.tasks import Pair, Task
+from arcttt.run.config import ExecutorConfig, SolveConfig
+from arcttt.run.executors import SerialExecutor, make_executor
+from arcttt.run.run_dir import RunDir
+from arcttt.run.solve import solve_dataset
 from conftest import colour_map_task
 
 N_TASKS = 4
@@ -81,7 +83,7 @@ def test_ttt_solves_more_than_no_ttt(runs, dataset):
     config = json.loads((runs["ttt"] / "config.json").read_text())
     assert config["ttt"]["mode"] == "full" and config["ttt"]["max_steps"] == 60
     assert "cmap0" in (runs["ttt"] / "log.txt").read_text()
-    from arcttt.datasets import load_folder
+    from arcttt.data.datasets import load_folder
     check_complete(submission(runs["ttt"]), load_folder(dataset).tasks)
 
 
@@ -91,8 +93,8 @@ class CrashAfter:
     def __init__(self, n: int):
         self.n = n
 
-    def run(self, config, tasks):
-        for i, rec in enumerate(SerialExecutor().run(config, tasks)):
+    def run(self, factory, tasks):
+        for i, rec in enumerate(SerialExecutor().run(factory, tasks)):
             if i == self.n:
                 raise KeyboardInterrupt("killed")
             yield rec
@@ -126,7 +128,7 @@ def test_rerunning_a_finished_run_redoes_nothing(runs, tmp_path):
     cfg = _config_like(runs["none"], out)
 
     class Refuse:
-        def run(self, config, tasks):
+        def run(self, factory, tasks):
             assert not tasks, "a finished run has nothing to do"
             return iter(())
 
@@ -201,7 +203,7 @@ def test_missing_model_or_dataset_is_a_clean_error(dataset, tmp_path, capsys):
     assert main(["solve", "--dataset", str(tmp_path / "nothing"), "--out", str(tmp_path / "o2"), "--quiet"]) == 1
     assert "neither a bundled dataset" in capsys.readouterr().err
     with pytest.raises(ArcTTTError, match="unknown executor"):
-        make_executor("cluster")
+        make_executor(ExecutorConfig("cluster"))
 
 
 def test_run_killed_with_sigkill_resumes_to_identical_results(runs, dataset, tiny_model_dir, tmp_path):

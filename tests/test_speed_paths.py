@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.codec import END, GRID_VOCAB, NEWLINE, PAD, GridConstraint, encode_task
-from arcttt.inference import greedy_decode, grid_allowed, new_cache, CACHE_KW
-from arcttt.trainer import collate, sequence_loss
-from arcttt.ttt import TaskAdapter, TTTConfig
+from arcttt.data.codec import END, GRID_VOCAB, NEWLINE, PAD, GridConstraint, encode_task
+from arcttt.method.config import TTTConfig
+from arcttt.method.inference import CACHE_KW, greedy_decode, grid_allowed, new_cache
+from arcttt.method.trainer import collate, sequence_loss
+from arcttt.method.ttt import TaskAdapter
 from conftest import loaded, random_task, tiny_lm
 
 PAD_ID = GRID_VOCAB.id(PAD)
@@ -152,7 +153,7 @@ def test_growing_cache_crops_and_selects_like_the_dynamic_cache():
 
 @pytest.mark.parametrize("seed", [0, 3, 6])
 def test_draft_greedy_equals_a_plain_loop(seed):
-    from arcttt.draft_decode import draft_greedy_decode
+    from arcttt.fast.draft_decode import draft_greedy_decode
 
     model = tiny_lm(seed=seed)
     with torch.no_grad():
@@ -168,7 +169,7 @@ def test_draft_greedy_equals_a_plain_loop(seed):
 
 def test_draft_greedy_accepts_copied_drafts_and_equals_batched_greedy(overfit):
     """The overfit model's answer shares cells with its input: drafts are accepted several at a time."""
-    from arcttt.draft_decode import draft_greedy_decode
+    from arcttt.fast.draft_decode import draft_greedy_decode
 
     model, task = overfit
     prompt = encode_task(task).ids
@@ -185,7 +186,8 @@ def test_draft_greedy_accepts_copied_drafts_and_equals_batched_greedy(overfit):
 
 def _same_length_prompts(seed: int) -> list[np.ndarray]:
     """Views of one random task that keep every grid's shape: prompts of one length."""
-    from arcttt.inference import InferenceConfig, augmented_views
+    from arcttt.method.config import InferenceConfig
+    from arcttt.method.inference import augmented_views
 
     task = random_task(np.random.default_rng(seed), k=2, max_side=4).without_solutions()
     cfg = InferenceConfig(transforms=("identity", "flip_h", "flip_v", "rot180"), orders=2)
@@ -198,7 +200,7 @@ def _same_length_prompts(seed: int) -> list[np.ndarray]:
 def test_batched_drafts_equal_a_plain_loop_per_prompt(seed):
     """Rows settle different numbers of drafts and finish at different lengths; each row's result is
     still its own greedy decode."""
-    from arcttt.draft_decode import batched_draft_greedy_decode
+    from arcttt.fast.draft_decode import batched_draft_greedy_decode
 
     model = tiny_lm(seed=seed)
     with torch.no_grad():
@@ -215,7 +217,7 @@ def test_batched_drafts_equal_a_plain_loop_per_prompt(seed):
 def test_batched_drafts_take_several_symbols_per_pass(overfit):
     """The overfit model copies its answer from cells of the input: with the task's prompt twice in a
     batch, both rows settle drafts several at a time and agree with one-at-a-time decoding."""
-    from arcttt.draft_decode import batched_draft_greedy_decode, draft_greedy_decode
+    from arcttt.fast.draft_decode import batched_draft_greedy_decode, draft_greedy_decode
 
     model, task = overfit
     prompt = encode_task(task).ids
@@ -233,8 +235,8 @@ def test_batched_drafts_take_several_symbols_per_pass(overfit):
 
 
 def test_batched_drafts_refuse_prompts_of_different_lengths():
-    from arcttt.draft_decode import batched_draft_greedy_decode
     from arcttt.errors import ArcTTTError
+    from arcttt.fast.draft_decode import batched_draft_greedy_decode
 
     prompts = _same_length_prompts(2)
     with pytest.raises(ArcTTTError, match="one length"):
@@ -242,7 +244,7 @@ def test_batched_drafts_refuse_prompts_of_different_lengths():
 
 
 def test_decode_plan_groups_draft_chunks_by_length():
-    from arcttt.inference import decode_plan
+    from arcttt.method.inference import decode_plan
 
     lengths = [30, 10, 30, 20, 30, 10]
     assert decode_plan(lengths, "greedy", True, 2) == [([1, 5], "drafts"), ([3], "drafts"), ([0, 2], "drafts"),
@@ -252,7 +254,7 @@ def test_decode_plan_groups_draft_chunks_by_length():
 
 
 def test_drafts_copy_the_input_then_the_row_above():
-    from arcttt.draft_decode import draft
+    from arcttt.fast.draft_decode import draft
 
     source = [1, 2, NEWLINE, 3, 4, NEWLINE]
     assert draft([], None, source, 4) == [1, 2, NEWLINE, 3]
@@ -263,7 +265,8 @@ def test_drafts_copy_the_input_then_the_row_above():
 
 
 def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
-    from arcttt.inference import InferenceConfig, predict
+    from arcttt.method.config import InferenceConfig
+    from arcttt.method.inference import predict
 
     adapter = TaskAdapter(loaded(tiny_lm(seed=4)), TTTConfig(mode="lora", lora_rank=4, lora_alpha=8))
     with torch.no_grad():
@@ -285,7 +288,8 @@ def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
 
 def test_drafts_setting_auto_means_on_for_the_cpu():
     from arcttt.errors import ArcTTTError
-    from arcttt.inference import InferenceConfig, use_drafts
+    from arcttt.method.config import InferenceConfig
+    from arcttt.method.inference import use_drafts
 
     model = tiny_lm(seed=1)
     assert use_drafts(InferenceConfig(), model)
@@ -302,10 +306,10 @@ def test_lora_ttt_matches_the_transformers_trainer_on_the_same_batches(tmp_path)
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
-    from arcttt.models import load_model, save_model
+    from arcttt.method.models import load_model, save_model
+    from arcttt.method.ttt import encode_examples
+    from arcttt.method.ttt_data import TTTExample
     from arcttt.seeding import derive_seed
-    from arcttt.ttt import encode_examples
-    from arcttt.ttt_data import TTTExample
 
     save_model(tiny_lm(seed=4), tmp_path / "m")
     rng = np.random.default_rng(3)
@@ -313,7 +317,7 @@ def test_lora_ttt_matches_the_transformers_trainer_on_the_same_batches(tmp_path)
     examples = [TTTExample(t.train[:-1], t.train[-1]) for t in tasks]
     cfg = TTTConfig(mode="lora", lora_rank=16, lora_alpha=32, precision="fp32", max_steps=3, warmup_frac=0.0, lr=1e-2)
     adapter = TaskAdapter(load_model(tmp_path / "m", "cpu"), cfg, seed=0)
-    from arcttt.lora_merge import merged_lora_training
+    from arcttt.fast.lora_merge import merged_lora_training
 
     with merged_lora_training(adapter.model) as switched:
         assert switched > 0  # rank 16 on these layers: the merged-weight path is the one trained

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+from arcttt.data.tasks import Pair, Task, grid_from_key, grid_key, grid_to_list, validate_grid
 from arcttt.errors import TaskFormatError
-from arcttt.tasks import Pair, Task, grid_from_key, grid_key, grid_to_list, validate_grid
 from conftest import grids, tasks, tasks_equal
 
 
@@ -30,8 +30,6 @@ def test_validate_grid_round_trip(g):
     ([1, 2], "row 0 is int"),
     ("12", "expected a list"),
     (None, "expected a list"),
-    ([[0] * 31], "larger than 30x30"),
-    ([[0]] * 31, "larger than 30x30"),
     (np.zeros((2, 2), dtype=float), "not an integer"),
 ])
 def test_validate_grid_rejects(obj, reason):
@@ -44,6 +42,15 @@ def test_validate_grid_rejects(obj, reason):
 def test_validate_grid_accepts_30x30_and_numpy_ints():
     assert validate_grid([[9] * 30] * 30).shape == (30, 30)
     assert validate_grid([[np.int64(3), np.uint8(4)]]).tolist() == [[3, 4]]
+
+
+def test_grids_over_30_load_with_a_warning_and_raise_the_task_grid_limit():
+    small = Task.from_json({"train": [{"input": [[1] * 30], "output": [[2]]}], "test": [{"input": [[3]]}]}, "small")
+    assert small.size_warning() is None and small.grid_limit() == 30
+    wide = Task.from_json({"train": [{"input": [[1] * 35] * 2, "output": [[2] * 35]}], "test": [{"input": [[3] * 33]}]},
+                          "wide", source="x.json")
+    assert wide.largest_side() == 35 and wide.grid_limit() == 35
+    assert "x.json: task wide: a 2x35 grid, larger than ARC's 30x30" in wide.size_warning()
 
 
 @given(tasks())

@@ -11,9 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from arcttt.codec import GRID_VOCAB, PAD, encode, encode_task
-from arcttt.trainer import (TrainConfig, TrainingError, bucketed_batches, collate, cosine_lr, sequence_loss,
-                            time_lr, train)
+from arcttt.data.codec import GRID_VOCAB, PAD, encode, encode_task
+from arcttt.method.trainer import (
+    TrainConfig,
+    TrainingError,
+    bucketed_batches,
+    collate,
+    cosine_lr,
+    sequence_loss,
+    time_lr,
+    train,
+)
 from conftest import colour_map_task, random_task, tiny_lm
 
 PAD_ID = GRID_VOCAB.id(PAD)
@@ -223,7 +231,7 @@ def _loss_and_grads(model, batch, ctx):
 
 @pytest.mark.parametrize("padded", [False, True])
 def test_fp32_short_attention_gives_sdpa_s_loss_and_gradients_in_fp32(padded):
-    from arcttt.short_attention import NAME, fp32_short_attention
+    from arcttt.fast.short_attention import NAME, fp32_short_attention
 
     model = tiny_lm()
     batch = collate(_examples(2), PAD_ID, "cpu")
@@ -243,7 +251,7 @@ def test_fp32_short_attention_gives_sdpa_s_loss_and_gradients_in_fp32(padded):
 
 
 def test_under_bf16_autocast_short_batches_attend_in_fp32_and_long_ones_in_bf16(monkeypatch):
-    from arcttt.short_attention import FP32_BELOW, fp32_short_attention
+    from arcttt.fast.short_attention import FP32_BELOW, fp32_short_attention
 
     seen = []
     sdpa = F.scaled_dot_product_attention
@@ -273,7 +281,7 @@ def test_under_bf16_autocast_short_batches_attend_in_fp32_and_long_ones_in_bf16(
 
 
 def test_optimizer_is_fused_for_fp32_parameters():
-    from arcttt.trainer import make_optimizer
+    from arcttt.method.trainer import make_optimizer
 
     params = [torch.nn.Parameter(torch.zeros(3))]
     assert make_optimizer(params, TrainConfig()).defaults["fused"]

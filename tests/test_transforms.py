@@ -3,12 +3,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arcttt.errors import TransformError
-from arcttt.tasks import MAX_SIDE, Pair, Task
-from arcttt.transforms import (
-    EXTRA_NAMES, SYMMETRY_NAMES, VOTING_NAMES, ColourPermutation, OrderPermutation, colour_permutation,
-    compose, order_permutation, parse, random_colour_permutation,
+from arcttt.data.tasks import MAX_SIDE, Pair, Task
+from arcttt.data.transforms import (
+    EXTRA_NAMES,
+    SYMMETRY_NAMES,
+    VOTING_NAMES,
+    ColourPermutation,
+    OrderPermutation,
+    colour_permutation,
+    compose,
+    order_permutation,
+    parse,
+    random_colour_permutation,
 )
+from arcttt.errors import TransformError
 from conftest import grids, tasks, tasks_equal
 
 ASYM = np.arange(6, dtype=np.uint8).reshape(2, 3)  # [[0 1 2] [3 4 5]]: no symmetry maps it to itself

@@ -7,11 +7,11 @@ import copy
 import pytest
 import torch
 
-from arcttt.codec import GRID_VOCAB, PAD, encode_task
+from arcttt.data.codec import GRID_VOCAB, PAD, encode_task
 from arcttt.errors import ArcTTTError
-from arcttt.trainer import collate, sequence_loss
-from arcttt.ttt import TaskAdapter, TTTConfig, encode_examples
-from arcttt.ttt_data import TTTDataConfig
+from arcttt.method.config import TTTConfig, TTTDataConfig
+from arcttt.method.trainer import collate, sequence_loss
+from arcttt.method.ttt import TaskAdapter, encode_examples
 from conftest import colour_map_task, loaded, tiny_lm
 
 DATA = TTTDataConfig(transforms="symmetries", max_examples=24)
@@ -175,16 +175,16 @@ def test_mixed_precision_ttt_follows_the_fp32_run():
 
 
 def test_auto_precision_is_fp32_without_native_bf16(monkeypatch):
-    import arcttt.models
+    import arcttt.method.models
 
-    monkeypatch.setattr(arcttt.models, "native_bf16", lambda device: False)
+    monkeypatch.setattr(arcttt.method.models, "native_bf16", lambda device: False)
     assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "fp32"
-    monkeypatch.setattr(arcttt.models, "native_bf16", lambda device: True)
+    monkeypatch.setattr(arcttt.method.models, "native_bf16", lambda device: True)
     assert TaskAdapter(loaded(tiny_lm()), TTTConfig()).resolved_precision() == "bf16"
 
 
 def test_auto_mode_fine_tunes_small_models_in_full_and_larger_ones_with_lora(monkeypatch):
-    import arcttt.ttt as ttt_module
+    import arcttt.method.ttt as ttt_module
 
     small = TaskAdapter(loaded(tiny_lm()), _config("auto"))
     assert small.config.mode == "full" and not any("lora_" in n for n, _ in small.model.named_parameters())

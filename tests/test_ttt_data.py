@@ -3,11 +3,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arcttt.codec import sequence_length
+from arcttt.data.codec import sequence_length
+from arcttt.data.tasks import MAX_SIDE, Pair, Task
+from arcttt.data.transforms import EXTRA_NAMES, SYMMETRY_NAMES, ColourPermutation, OrderPermutation, parse
 from arcttt.errors import ArcTTTError, TransformError
-from arcttt.tasks import MAX_SIDE, Pair, Task
-from arcttt.transforms import EXTRA_NAMES, SYMMETRY_NAMES, ColourPermutation, OrderPermutation, parse
-from arcttt.ttt_data import TTTDataConfig, base_examples, build_ttt_dataset, transform_names
+from arcttt.method.config import TTTDataConfig
+from arcttt.method.ttt_data import base_examples, build_ttt_dataset, transform_names
 from conftest import random_grid, random_task
 
 

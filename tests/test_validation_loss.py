@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from arcttt.codec import GRID_VOCAB, PAD
-from arcttt.generators import generate_task
-from arcttt.models import GridLMConfig, build_grid_lm
-from arcttt.trainer import collate, sequence_loss
+from arcttt.data.codec import GRID_VOCAB, PAD
+from arcttt.method.models import GridLMConfig, build_grid_lm
+from arcttt.method.trainer import collate, sequence_loss
+from arcttt.train.generators import generate_task
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from validation_loss import answer_scores, scored_sequences  # noqa: E402

@@ -9,13 +9,24 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arcttt.codec import END, GRID_VOCAB, INPUT, NEWLINE, OUTPUT, Vocab  # noqa: E402
-from arcttt.generators import generate_task  # noqa: E402
-from arcttt.inference import InferenceConfig, greedy_decode, predict  # noqa: E402
-from arcttt.models import GridLMConfig, LoadedModel, build_grid_lm, save_model  # noqa: E402
-from arcttt.ttt import TaskAdapter, TTTConfig  # noqa: E402
-from arcttt.vllm_backend import (  # noqa: E402
-    adapter_problems, build_requests, grid_regex, grid_text_ok, grid_token_ids, predict_with, save_adapter)
+from arcttt.data.codec import END, GRID_VOCAB, INPUT, NEWLINE, OUTPUT, Vocab  # noqa: E402
+from arcttt.method.config import (
+    InferenceConfig,  # noqa: E402
+    TTTConfig,  # noqa: E402
+)
+from arcttt.method.inference import greedy_decode, predict  # noqa: E402
+from arcttt.method.models import GridLMConfig, LoadedModel, build_grid_lm, save_model  # noqa: E402
+from arcttt.method.ttt import TaskAdapter  # noqa: E402
+from arcttt.method.vllm_backend import (  # noqa: E402
+    adapter_problems,
+    build_requests,
+    grid_regex,
+    grid_text_ok,
+    grid_token_ids,
+    predict_with,
+    save_adapter,
+)
+from arcttt.train.generators import generate_task  # noqa: E402
 
 INF = InferenceConfig(transforms=("identity", "rot90", "flip_h", "transpose"), orders=2)
 
@@ -126,7 +137,7 @@ def test_vllm_engine_on_gpu(tmp_path):
         pytest.skip("needs CUDA")
     from peft import LoraConfig, get_peft_model
 
-    from arcttt.vllm_backend import VLLMBackend
+    from arcttt.method.vllm_backend import VLLMBackend
 
     base = tiny_model()
     save_model(base, tmp_path / "base")

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arcttt.data.tasks import grid_key
+from arcttt.data.transforms import VOTING_NAMES
 from arcttt.errors import ArcTTTError
-from arcttt.tasks import grid_key
-from arcttt.transforms import VOTING_NAMES
-from arcttt.voting import Candidate, transform_group, vote
+from arcttt.method.voting import Candidate, transform_group, vote
 
 
 def G(*rows):

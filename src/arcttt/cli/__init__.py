@@ -1,0 +1,1 @@
+"""The `arcttt` command: one module per subcommand over the library."""

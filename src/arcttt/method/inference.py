@@ -1,0 +1,312 @@
+"""Augmented inference: predict under many invertible views of a task, invert, return candidates.
+
+For each transform of the voting set and a few demonstration orders, the task is
+transformed, encoded and decoded (views whose prompts coincide are decoded once);
+prompts decode in batches through a KV cache (see decode_plan), their outputs
+restricted to valid grid tokens (codec.GridConstraint). Each prediction is mapped
+back with the inverse transform and returned as a voting.Candidate with its
+log-probability.
+The engine knows nothing of voting; voting knows nothing of models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..data.codec import END, NEWLINE, PAD, CodecError, Encoded, Vocab, decode_grid, encode, output_budget
+from ..data.tasks import MAX_SIDE, Grid, Task, grid_key
+from ..data.transforms import VOTING_NAMES, Transform, compose, order_permutation, parse, random_colour_permutation
+from ..errors import ArcTTTError, TransformError
+from ..fast.kv_cache import CACHE_KW, crop_cache, new_cache  # noqa: F401 (re-exported)
+from ..seeding import rng_for
+from .config import DRAFTS, SAMPLERS, InferenceConfig
+from .voting import Candidate
+
+MAX_OUTPUT_TOKENS = output_budget(MAX_SIDE)
+
+
+def use_drafts(config: InferenceConfig, model) -> bool:
+    """Whether greedy decoding goes through draft_decode (needs a croppable KV cache)."""
+    if config.drafts not in DRAFTS:
+        raise ArcTTTError(f"unknown drafts setting '{config.drafts}'; choose from {', '.join(DRAFTS)}")
+    if config.drafts == "off" or new_cache(model) is None:
+        return False
+    return config.drafts == "on" or next(model.parameters()).device.type == "cpu"
+
+
+@dataclass
+class View:
+    transform: Transform
+    prompt: Encoded
+
+
+def augmented_views(task: Task, test_index: int, config: InferenceConfig, vocab: Vocab, seed: int) -> list[View]:
+    """The transformed prompts of one test input, deterministic in (seed, task id, test index)."""
+    rng = rng_for(seed, task.id, test_index, "views")
+    visible = task.without_solutions()
+    views = []
+    seen = set()
+    k = len(task.train)
+    for name in config.transforms:
+        for o in range(config.orders):
+            parts = [parse(name)]
+            if config.colour_permutation:
+                parts.append(random_colour_permutation(rng))
+            if o > 0 and k > 1:
+                parts.append(order_permutation(rng.permutation(k)))
+            t = compose(*parts)
+            if t.name in seen:
+                continue
+            seen.add(t.name)
+            view = t.apply_task(visible)
+            views.append(View(t, encode(view.train, view.test[test_index].input, vocab=vocab)))
+    return views
+
+
+def _left_pad(prompts: Sequence[np.ndarray], pad_id: int, device, extra: int = 0):
+    """Left-padded ids and an attention mask with `extra` more (all-ones) columns for the tokens to come."""
+    n = max(len(p) for p in prompts)
+    ids = np.full((len(prompts), n), pad_id, dtype=np.int64)
+    attn = np.ones((len(prompts), n + extra), dtype=np.int64)
+    for i, p in enumerate(prompts):
+        ids[i, n - len(p):] = p
+        attn[i, : n - len(p)] = 0
+    return torch.from_numpy(ids).to(device), torch.from_numpy(attn).to(device)
+
+
+def grid_allowed(width: torch.Tensor, rows: torch.Tensor, col: torch.Tensor, n_symbols: int,
+                 max_side: int = MAX_SIDE) -> torch.Tensor:
+    """codec.GridConstraint.allowed for a batch of states, as a [B, n_symbols] bool mask."""
+    limit = torch.where(width < 0, torch.full_like(width, max_side), width)
+    allowed = torch.zeros(len(width), n_symbols, dtype=torch.bool, device=width.device)
+    allowed[:, :NEWLINE] = ((col < limit) & (rows < max_side)).unsqueeze(1)
+    allowed[:, NEWLINE] = (col > 0) & ((width < 0) | (col == width))
+    allowed[:, END] = (col == 0) & (rows > 0)
+    return allowed
+
+
+@torch.inference_mode()
+def greedy_decode(model, prompts: Sequence[np.ndarray], vocab: Vocab, max_positions: int,
+                  max_new_tokens: int | None = None, max_side: int = MAX_SIDE) -> list[tuple[list[int], float]]:
+    """Constrained greedy decoding of a batch: (generated token ids, total log-probability) per prompt.
+
+    Only valid grid continuations are allowed, so every finished output parses; a
+    prompt that reaches the context limit first returns its unfinished tokens.
+
+    One KV-cached decode for the whole batch: the grid constraint is evaluated for all rows at
+    once, the cache grows in place, and rows whose grid is finished leave the batch (so one long
+    output does not drag the finished ones along). Prompts of equal length need no attention
+    mask at all.
+    """
+    device = next(model.parameters()).device
+    batch = len(prompts)
+    n = max(len(p) for p in prompts)
+    budget = min(output_budget(max_side) if max_new_tokens is None else max_new_tokens, max_positions - n)
+    if budget <= 0:
+        raise ArcTTTError(f"prompt of {n} tokens leaves no room under the context limit {max_positions}")
+    ids, attn_full = _left_pad(prompts, vocab.id(PAD), device, extra=budget)
+    padded = bool((attn_full[:, :n] == 0).any())
+    lookup = torch.tensor(vocab.ids, device=device)
+    n_sym = len(vocab.ids)
+    # grid-constraint state of each row still in the batch (codec.GridConstraint, vectorised)
+    width = torch.full((batch,), -1, dtype=torch.long, device=device)
+    rows = torch.zeros(batch, dtype=torch.long, device=device)
+    col = torch.zeros(batch, dtype=torch.long, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    alive = torch.arange(batch, device=device)  # original index of each row in the batch
+    symbols = torch.full((batch, budget), -1, dtype=torch.long, device=device)
+    length = torch.zeros(batch, dtype=torch.long, device=device)
+    logprob = torch.zeros(batch, dtype=torch.float64, device=device if device.type != "mps" else "cpu")
+
+    cache = new_cache(model)
+    kw = {CACHE_KW: cache} if cache is not None else {}
+    if padded:
+        attn = attn_full[:, :n]
+        position = (attn.cumsum(-1) - 1).clamp(min=0)
+        result = model(input_ids=ids, attention_mask=attn, position_ids=position, use_cache=True,
+                       logits_to_keep=1, **kw)
+    else:  # no padding: no mask, SDPA's causal kernel
+        position = torch.arange(n, device=device).unsqueeze(0).expand(batch, n)
+        result = model(input_ids=ids, position_ids=position, use_cache=True, logits_to_keep=1, **kw)
+    cache = getattr(result, CACHE_KW)
+    can_drop = cache is not None and hasattr(cache, "batch_select_indices")
+    logits = result.logits[:, -1]
+    next_pos = position[:, -1:] + 1
+    for step in range(budget):
+        allowed = grid_allowed(width, rows, col, n_sym, max_side)
+        allowed[done, PAD] = True  # finished rows (only kept when the cache cannot drop them)
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        sym_logp = logp[:, lookup].masked_fill(~allowed, float("-inf"))
+        choice = sym_logp.argmax(-1)
+        active = ~done
+        chosen_lp = sym_logp.gather(1, choice.unsqueeze(1)).squeeze(1)
+        idx = alive[active]
+        symbols[idx, length[idx]] = choice[active]
+        length[idx] += 1
+        logprob[idx.to(logprob.device)] += chosen_lp[active].double().to(logprob.device)
+        is_nl = (choice == NEWLINE) & active
+        width = torch.where(is_nl & (width < 0), col, width)
+        rows = rows + is_nl.long()
+        col = torch.where(is_nl, torch.zeros_like(col), col + ((choice < NEWLINE) & active).long())
+        done = done | ((choice == END) & active)
+        if bool(done.all()):
+            break
+        feed = torch.where(done, torch.full_like(choice, PAD), choice)
+        if can_drop and bool(done.any()):
+            keep = (~done).nonzero().flatten()
+            cache.batch_select_indices(keep)
+            alive, width, rows, col, done, feed, next_pos = (t[keep] for t in (alive, width, rows, col, done, feed,
+                                                                              next_pos))
+            attn_full = attn_full[keep]
+            padded = padded and bool((attn_full[:, :n] == 0).any())
+        step_ids = lookup[feed].unsqueeze(1)
+        if padded:
+            result = model(input_ids=step_ids, attention_mask=attn_full[:, : n + step + 1], position_ids=next_pos,
+                           use_cache=True, **{CACHE_KW: cache})
+        else:
+            result = model(input_ids=step_ids, position_ids=next_pos, use_cache=True, **{CACHE_KW: cache})
+        cache = getattr(result, CACHE_KW)
+        logits = result.logits[:, -1]
+        next_pos = next_pos + 1
+    ids_of = vocab.ids
+    out = []
+    sym_rows, lengths, lps = symbols.cpu().tolist(), length.cpu().tolist(), logprob.cpu().tolist()
+    for i in range(batch):
+        out.append(([ids_of[s] for s in sym_rows[i][: lengths[i]]], float(lps[i])))
+    return out
+
+
+def model_max_positions(model) -> int:
+    cfg = getattr(model, "config", None)
+    return int(getattr(cfg, "max_position_embeddings", 2048) or 2048)
+
+
+def decode_plan(lengths: Sequence[int], sampler: str, drafts: bool, batch_size: int) -> list[tuple[list[int], str]]:
+    """Chunks of prompt positions (in `lengths`) and how each decodes: 'dfs', 'drafts' or 'batched'.
+
+    Shortest prompts first, so a batched chunk holds similar lengths (equal ones need no padding or
+    mask); draft chunks hold prompts of one length (their rows advance together). Measured on the
+    default model, one thread, 7 dev80 tasks' views: one prompt at a time with drafts 19.6 s, batched
+    steps 26.6 s, drafts on same-length chunks 16.5 s, the same outputs.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    if sampler == "dfs":
+        return [([i], "dfs") for i in order]
+    if not drafts:
+        return [(order[s:s + batch_size], "batched") for s in range(0, len(order), batch_size)]
+    groups: dict[int, list[int]] = {}
+    for i in order:
+        groups.setdefault(lengths[i], []).append(i)
+    return [(g[s:s + batch_size], "drafts") for g in groups.values() for s in range(0, len(g), batch_size)]
+
+
+def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: InferenceConfig,
+                   max_positions: int, stats: dict | None = None,
+                   max_side: int = MAX_SIDE) -> list[list[tuple[list[int], float]]]:
+    """The decodes (token ids, log-probability) of every prompt, each distinct prompt decoded once;
+    output grids have sides of at most max_side.
+
+    Views of a task often coincide (a flip of a symmetric grid is the same grid): about one prompt
+    in ten on dev80. Decoding is deterministic, so a repeated prompt gets the first one's results
+    and still counts as its own view in voting. `stats` counts the work actually done.
+    """
+    if config.sampler not in SAMPLERS:
+        raise ArcTTTError(f"unknown sampler '{config.sampler}'; choose from {', '.join(SAMPLERS)}")
+    keys = [np.asarray(p, dtype=np.int64).tobytes() for p in prompts]
+    first_of: dict[bytes, int] = {}  # each distinct prompt -> the index of its first occurrence
+    for i, key in enumerate(keys):
+        first_of.setdefault(key, i)
+    distinct = list(first_of.values())
+    drafts = config.sampler == "greedy" and use_drafts(config, model)
+    decoded_of: dict[int, list[tuple[list[int], float]]] = {}
+    plan = decode_plan([len(prompts[j]) for j in distinct], config.sampler, drafts, config.batch_size)
+    for members, how in plan:
+        chunk_ids = [distinct[m] for m in members]
+        chunk = [prompts[j] for j in chunk_ids]
+        if how == "dfs":
+            from ..fast.dfs import dfs_decode
+
+            decoded = [dfs_decode(model, p, vocab, max_positions, config.dfs_threshold, config.dfs_max_results,
+                                  max_side=max_side) for p in chunk]
+        elif how == "drafts":
+            from ..fast.draft_decode import batched_draft_greedy_decode
+
+            decoded = [[d] for d in batched_draft_greedy_decode(model, chunk, vocab, max_positions,
+                                                                output_budget(max_side), max_side)]
+        else:
+            decoded = [[d] for d in greedy_decode(model, chunk, vocab, max_positions, max_side=max_side)]
+        decoded_of.update(zip(chunk_ids, decoded))
+        if stats is not None:
+            stats["prompt_tokens"] = stats.get("prompt_tokens", 0) + sum(len(p) for p in chunk)
+            stats["generated_tokens"] = stats.get("generated_tokens", 0) + sum(len(t) for d in decoded for t, _ in d)
+    if stats is not None:
+        stats["prompts"] = stats.get("prompts", 0) + len(prompts)
+        stats["distinct_prompts"] = stats.get("distinct_prompts", 0) + len(distinct)
+    return [decoded_of[first_of[key]] for key in keys]
+
+
+def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = None,
+            seed: int = 0, stats: dict | None = None) -> list[list[Candidate]]:
+    """Candidates (already inverted to the task's frame) for every test input of the task.
+
+    With `stats`, adds the number of prompts (views), distinct prompts, and the prompt and generated
+    tokens actually decoded to it.
+    """
+    config = config or InferenceConfig()
+    max_positions = config.max_positions or model_max_positions(model)
+    max_side = task.grid_limit()
+    out = []
+    for ti in range(len(task.test)):
+        views = augmented_views(task, ti, config, vocab, seed)
+        views = [v for v in views if len(v.prompt) < max_positions - 2]
+        if not views:
+            raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
+        candidates = []
+        decoded_of = decode_prompts(model, [v.prompt.ids for v in views], vocab, config, max_positions, stats,
+                                    max_side)
+        for j, v in enumerate(views):
+            for tokens, lp in decoded_of[j]:
+                try:
+                    grid = v.transform.invert(decode_grid(tokens, vocab, max_side))
+                except (CodecError, TransformError):
+                    continue  # unfinished under the context limit, or not invertible
+                candidates.append(Candidate(grid, v.transform.name, lp))
+        out.append(candidates)
+    return out
+
+
+@torch.inference_mode()
+def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequence[Grid],
+                transforms: Sequence[str] = VOTING_NAMES, batch_size: int = 16) -> dict[tuple, float]:
+    """Product of experts: each grid's log-probability summed over the views in `transforms`."""
+    from .trainer import collate
+
+    max_positions = model_max_positions(model)
+    visible = task.without_solutions()
+    items: list[tuple[tuple, Encoded]] = []
+    for name in transforms:
+        t = parse(name)
+        view = t.apply_task(visible)
+        q = view.test[test_index].input
+        for g in grids:
+            e = encode(view.train, q, t.apply(g), vocab, loss="query")
+            if len(e) <= max_positions:
+                items.append((grid_key(g), e))
+    scores = {grid_key(g): 0.0 for g in grids}
+    device = next(model.parameters()).device
+    for start in range(0, len(items), batch_size):
+        chunk = items[start:start + batch_size]
+        ids, attn, target = collate([e for _, e in chunk], vocab.id(PAD), device)
+        logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
+        logp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+        per_seq = (logp * target[:, 1:]).sum(-1)
+        for (key, _), v in zip(chunk, per_seq.tolist()):
+            scores[key] += v
+    return scores
+
+
+__all__ = ["augmented_views", "greedy_decode", "predict", "score_grids"]

@@ -1,0 +1,139 @@
+"""The solver of one task: test-time training, augmented inference, voting, and the task's record.
+
+A Solver holds the model (loaded once) and its adapter; `solve(task)` returns a result
+record and never raises: a failure is recorded with its reason. Executors build Solvers
+through a SolverFactory, so they need not know what a Solver is made of.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, replace
+
+from ..data.tasks import Task, grid_key, grid_to_list
+from ..errors import ArcTTTError
+from ..method.inference import predict, score_grids
+from ..method.ttt import TaskAdapter
+from ..method.voting import vote
+from .config import SolveConfig
+
+
+class Solver:
+    """Holds the model and its adapter; solves one task at a time (the base is loaded once)."""
+
+    def __init__(self, config: SolveConfig, progress: bool = False):
+        from ..method.models import load_model, set_threads
+
+        self.config = config
+        set_threads(config.threads)
+        self.loaded = load_model(config.model, config.device, config.dtype, config.gguf_file)
+        self.adapter = TaskAdapter(self.loaded, config.ttt, config.seed, progress=progress)
+        self.engine = None
+        if config.backend == "vllm":
+            from ..method.vllm_backend import VLLMEngine
+
+            self.engine = VLLMEngine(self.loaded, self.adapter, config.dtype)
+
+    def prepare(self, tasks: list[Task]) -> None:
+        """Work shared by all tasks before solving (the shared-adapter ablation)."""
+        if self.config.ttt.mode == "shared":
+            self.adapter.adapt_shared(tasks)
+
+    def solve(self, task: Task) -> dict:
+        """A result record for one task; failures are recorded, never raised."""
+        record: dict = {"task_id": task.id, "status": "ok", "error": None, "attempts": [], "candidates": [],
+                        "timings": {}, "ttt": {}}
+        start = time.perf_counter()
+        try:
+            if task.has_solutions and task.test and task.test[0].output is not None:
+                raise ArcTTTError("the solver was handed test outputs")  # guard against peeking
+            report = self.adapter.adapt(task)
+            record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
+                             "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
+            record["timings"]["ttt_s"] = round(report.seconds, 3)
+            t0 = time.perf_counter()
+            stats: dict = {}
+            with self.adapter.folded() as model:
+                if self.engine is None:
+                    per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed,
+                                       stats)
+                else:
+                    per_test = self.engine.predict(task, self.config.inference, self.config.seed)
+                chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
+            record["inference"] = stats
+            record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
+            for candidates, result in zip(per_test, chosen):
+                record["attempts"].append([grid_to_list(g) for g in result.attempts])
+                record["candidates"].append([
+                    {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
+                     "transforms": sorted({c.transform for c in candidates if c.grid.shape == r.grid.shape
+                                           and (c.grid == r.grid).all()})}
+                    for r in result.ranking[:10]])
+                if not result.attempts:
+                    record["status"] = "failed"
+                    record["error"] = "no valid candidate grid was decoded"
+        except Exception as e:  # one bad task never stops the run: record it and go on
+            record["status"] = "failed"
+            record["error"] = f"{type(e).__name__}: {e}"
+            if not isinstance(e, ArcTTTError):
+                record["traceback"] = traceback.format_exc(limit=5)
+        finally:
+            self.adapter.end_task()  # per-task weights dropped; the shared adapter stays
+        record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
+        return record
+
+    def _choose(self, model, task: Task, test_index: int, candidates: list):
+        if self.config.voting != "poe":
+            return vote(candidates, self.config.voting)
+        shortlist = vote(candidates, "hierarchical").ranking[: self.config.poe_candidates]
+        scores = score_grids(model, self.loaded.vocab, task, test_index, [r.grid for r in shortlist],
+                             self.config.inference.transforms)
+        return vote([c for c in candidates if grid_key(c.grid) in scores], "scores", scores=scores)
+
+
+def _thin(values: list[float], keep: int = 50) -> list[float]:
+    """At most keep + 1 evenly spaced values (the last kept): a loss curve small enough for every record."""
+    if len(values) <= keep:
+        return [round(v, 4) for v in values]
+    step = len(values) / keep
+    return [round(values[int(i * step)], 4) for i in range(keep)] + [round(values[-1], 4)]
+
+
+@dataclass(frozen=True)
+class SolverFactory:
+    """Builds the Solvers of one run wherever an executor runs them; picklable, so it travels to worker
+    processes and Ray workers. Executors use only this class's interface, never the pipeline itself."""
+
+    config: SolveConfig
+    shared_tasks: tuple[Task, ...] = ()
+    """The tasks the shared-adapter ablation trains on before solving any (all selected tasks)."""
+
+    @property
+    def threads(self) -> int | None:
+        """Torch CPU threads asked for (None: the executor's default)."""
+        return self.config.threads
+
+    @property
+    def splittable(self) -> bool:
+        """Whether tasks may be solved apart (not so the shared adapter, trained once on all of them)."""
+        return self.config.ttt.mode != "shared"
+
+    def on_cpu(self) -> "SolverFactory":
+        """The same factory with device 'auto' pinned to the CPU (for workers given no GPU)."""
+        if self.config.device != "auto":
+            return self
+        return replace(self, config=replace(self.config, device="cpu"))
+
+    def key(self) -> str:
+        """What identifies a loaded Solver: the result-affecting settings plus the device."""
+        return json.dumps({"result": self.config.result_affecting(), "device": self.config.device}, sort_keys=True,
+                          default=str)
+
+    def __call__(self, threads: int | None = None, progress: bool = False) -> Solver:
+        config = self.config if threads is None else replace(self.config, threads=threads)
+        solver = Solver(config, progress=progress)
+        if self.shared_tasks:
+            solver.prepare(list(self.shared_tasks))
+        return solver
