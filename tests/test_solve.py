@@ -16,6 +16,7 @@ import pytest
 from arcttt.cli.main import main
 from arcttt.data.tasks import Pair, Task
 from arcttt.errors import ArcTTTError
+from arcttt.models import DEFAULT_MODEL
 from arcttt.run.config import ExecutorConfig, SolveConfig
 from arcttt.run.executors import SerialExecutor, make_executor
 from arcttt.run.run_dir import RunDir
@@ -228,3 +229,23 @@ def test_run_killed_with_sigkill_resumes_to_identical_results(runs, dataset, tin
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert submission(out) == submission(runs["ttt"])
+
+
+def test_a_task_with_rows_35_cells_wide_is_checked_with_a_warning_and_solved(tmp_path, capsys):
+    """ARC-like sets in the wild have grids over 30 (1-D sequences of 32-40 cells): they load and run.
+    The shipped model writes one-row answers here; a random one may not finish a grid within its context."""
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    rows = [[(i + k) % 3 + 1 for i in range(35)] for k in range(4)]
+    task = {"train": [{"input": [rows[k]], "output": [rows[k][::-1]]} for k in range(3)],
+            "test": [{"input": [rows[3]], "output": [rows[3][::-1]]}]}
+    (folder / "seq35.json").write_text(json.dumps(task))
+    assert main(["check", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "WARN" in out and "1x35 grid, larger than ARC's 30x30" in out and "0 problem(s)" in out
+    rc, summary = solve(folder, DEFAULT_MODEL, tmp_path / "run", *ttt_flags(steps=4))
+    assert rc == 0 and summary["finished"] == 1 and not summary["failed"]
+    record = json.loads((tmp_path / "run" / "results" / "seq35.json").read_text())
+    assert record["status"] == "ok" and record["ttt"]["examples"] > 0 and record["attempts"][0]
+    assert any(len(c["grid"][0]) > 30 for c in record["candidates"][0])  # decoding allows the task's own width
+    assert "larger than ARC's 30x30" in capsys.readouterr().err + (tmp_path / "run" / "log.txt").read_text()

@@ -13,7 +13,8 @@ NEEDS = ("torch", "transformers", "peft")
 
 def configure(p: argparse.ArgumentParser) -> None:
     add_config_flags(p, SolveConfig)
-    p.add_argument("--no-ttt", dest="ttt.mode", action="store_const", const="none", help="same as --ttt none")
+    p.add_argument("--no-ttt", dest="ttt.mode", action="store_const", const="none", default=argparse.SUPPRESS,
+                   help="same as --ttt none")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from .core import (FAMILIES, SPLITS, Family, Reject, families_table, generate_many, generate_task, get_family,
                    list_families, render_readme, resolve_families)
-from . import geometry, colour, objects, lines, regions, grids, counting, patterns, sequences1d, composed  # noqa: E402
-
-_ALL_MODULES = (geometry, colour, objects, lines, regions, grids, counting, patterns, sequences1d, composed)
+# Importing the family modules registers their families in FAMILIES. Python imports this package before
+# any of its modules, so every function of core sees all families; composed ones build on the others.
+from . import geometry, colour, objects, lines, regions, grids, counting, patterns, sequences1d, composed  # noqa: E402, F401
 
 __all__ = ["FAMILIES", "SPLITS", "Family", "Reject", "families_table", "generate_many", "generate_task",
            "get_family", "list_families", "render_readme", "resolve_families"]

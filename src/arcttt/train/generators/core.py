@@ -88,21 +88,15 @@ def compose(name: str, description: str, base: str, post: Callable[[np.ndarray, 
 
 
 def get_family(name: str) -> Family:
-    _load_all()
     if name not in FAMILIES:
         raise ArcTTTError(f"unknown generator family '{name}' (see `arcttt generate --list`)")
     return FAMILIES[name]
 
 
 def list_families(split: str | None = None) -> list[Family]:
-    _load_all()
     if split is not None and split not in SPLITS:
         raise ArcTTTError(f"unknown split '{split}'; splits are: {', '.join(SPLITS)}")
     return [f for f in FAMILIES.values() if split is None or f.split == split]
-
-
-def _load_all() -> None:
-    from . import _ALL_MODULES  # noqa: F401  (importing the package registers every family)
 
 
 # ---------------------------------------------------------------- generation
@@ -223,7 +217,6 @@ def generate_task(family_name: str, seed: int, difficulty: float, n_train: int |
 
 def resolve_families(spec: str | Iterable[str]) -> list[str]:
     """'all', 'train', 'held-out', or comma-separated names (or a list of names) -> family names."""
-    _load_all()
     if isinstance(spec, str):
         if spec == "all":
             return list(FAMILIES)
