@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +170,52 @@ def test_vllm_engine_on_gpu(tmp_path):
             assert float(logp[tokens[0]]) >= best - 0.05
     cands = backend.predict(task, INF, seed=0, adapter=adapter)
     assert len(cands) == 1 and all(c.grid.ndim == 2 for c in cands[0])
+
+
+class FakeVLLMBackend:
+    """Stands in for the vLLM engine on a CPU: decodes with the Solver's own (adapted) model through the
+    same request pipeline, and records the adapter folders it was handed."""
+
+    model = None
+    adapters: list = []
+
+    def __init__(self, model_path, max_lora_rank, dtype):
+        self.max_lora_rank = max_lora_rank
+
+    def predict(self, task, config, seed, adapter=None):
+        FakeVLLMBackend.adapters.append(adapter)
+        assert not [p for p in adapter_problems(adapter, self.max_lora_rank) if "rank" in p]  # the engine fits it
+
+        def engine(prompts, adapters, max_tokens):
+            assert adapters == [adapter] * len(prompts)
+            return greedy_decode(FakeVLLMBackend.model, [np.asarray(p) for p in prompts], GRID_VOCAB, 2048)
+
+        return predict_with(engine, [(task, adapter)], GRID_VOCAB, config, seed, 2048)[0]
+
+
+def test_solve_backend_vllm_serves_each_tasks_adapter(tmp_path, monkeypatch):
+    """`arcttt solve --backend vllm`: TTT as usual, then the task's LoRA adapter is saved and served per
+    request; the attempts equal the HF engine's (same greedy decoding of the same adapted model)."""
+    import arcttt.method.vllm_backend as vb
+    from arcttt.errors import ArcTTTError
+    from arcttt.run.config import SolveConfig
+    from arcttt.run.solver import Solver
+
+    save_model(tiny_model(), tmp_path / "base")
+    monkeypatch.setattr(vb, "VLLMBackend", FakeVLLMBackend)
+    tasks = [generate_task("flip", s, 0.0, n_train=3) for s in (1, 2)]
+    config = SolveConfig(model=str(tmp_path / "base"), device="cpu", threads=1, inference=INF,
+                         ttt=TTTConfig(mode="lora", max_steps=3, lora_rank=8, lr=1e-2))
+    hf = Solver(config)
+    want = [hf.solve(t.without_solutions()) for t in tasks]
+    solver = Solver(replace(config, backend="vllm"))
+    FakeVLLMBackend.model, FakeVLLMBackend.adapters = solver.adapter.model, []
+    got = [solver.solve(t.without_solutions()) for t in tasks]
+    assert [r["status"] for r in got] == ["ok", "ok"]
+    assert [r["attempts"] for r in got] == [r["attempts"] for r in want]
+    assert [[c["grid"] for c in r["candidates"][0]] for r in got] == [[c["grid"] for c in r["candidates"][0]]
+                                                                      for r in want]
+    assert [Path(a).name for a in FakeVLLMBackend.adapters] == [t.id for t in tasks]
+    assert all((Path(a) / "adapter_config.json").is_file() for a in FakeVLLMBackend.adapters)
+    with pytest.raises(ArcTTTError, match="--ttt lora"):
+        Solver(replace(config, backend="vllm", ttt=replace(config.ttt, mode="full")))
