@@ -17,17 +17,13 @@ ray = pytest.importorskip("ray")
 torch = pytest.importorskip("torch")
 
 from arcttt.errors import ArcTTTError  # noqa: E402
-from arcttt.method.config import (
-    InferenceConfig,  # noqa: E402
-    TTTConfig,  # noqa: E402
-    TTTDataConfig,  # noqa: E402
-)
+from arcttt.method.config import InferenceConfig, TTTConfig, TTTDataConfig  # noqa: E402
 from arcttt.method.models import GridLMConfig, build_grid_lm, save_model  # noqa: E402
 from arcttt.run.config import ExecutorConfig, SolveConfig  # noqa: E402
 from arcttt.run.executors import make_executor  # noqa: E402
 from arcttt.run.executors.ray_cluster import CRASH_DIR_ENV, RayExecutor  # noqa: E402
-from arcttt.run.solver import SolverFactory  # noqa: E402
 from arcttt.run.solve import solve_dataset  # noqa: E402
+from arcttt.run.solver import SolverFactory  # noqa: E402
 from arcttt.train.generators import generate_task  # noqa: E402
 
 FAMILIES = ("flip", "colour_map", "transpose", "rotate")
