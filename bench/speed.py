@@ -41,10 +41,7 @@ from accuracy import commit  # noqa: E402
 from arcttt.data.codec import encode_task  # noqa: E402
 from arcttt.data.datasets import load_dataset  # noqa: E402
 from arcttt.data.tasks import grid_to_list  # noqa: E402
-from arcttt.method.config import (
-    InferenceConfig,  # noqa: E402
-    TTTConfig,  # noqa: E402
-)
+from arcttt.method.config import InferenceConfig, TTTConfig  # noqa: E402
 from arcttt.method.inference import augmented_views  # noqa: E402
 from arcttt.method.scoring import write_json_atomic  # noqa: E402
 from arcttt.method.ttt import encode_examples  # noqa: E402

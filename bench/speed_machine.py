@@ -30,10 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from accuracy import commit  # noqa: E402
 from arcttt.data.tasks import grid_to_list  # noqa: E402
-from arcttt.method.config import (
-    InferenceConfig,  # noqa: E402
-    TTTConfig,  # noqa: E402
-)
+from arcttt.method.config import InferenceConfig, TTTConfig  # noqa: E402
 from arcttt.method.inference import model_max_positions  # noqa: E402
 from arcttt.method.scoring import write_json_atomic  # noqa: E402
 from arcttt.models import DEFAULT_MODEL  # noqa: E402

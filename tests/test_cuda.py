@@ -17,11 +17,7 @@ def cuda_test(fn):
         fn = mark(fn)
     return fn
 
-from arcttt.method.config import (
-    InferenceConfig,  # noqa: E402
-    TTTConfig,  # noqa: E402
-    TTTDataConfig,  # noqa: E402
-)
+from arcttt.method.config import InferenceConfig, TTTConfig, TTTDataConfig  # noqa: E402
 from arcttt.method.inference import predict  # noqa: E402
 from arcttt.method.models import GridLMConfig, build_grid_lm, load_model, save_model  # noqa: E402
 from arcttt.method.ttt import TaskAdapter  # noqa: E402

@@ -12,10 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from arcttt.data.codec import END, GRID_VOCAB, INPUT, NEWLINE, OUTPUT, Vocab  # noqa: E402
-from arcttt.method.config import (
-    InferenceConfig,  # noqa: E402
-    TTTConfig,  # noqa: E402
-)
+from arcttt.method.config import InferenceConfig, TTTConfig  # noqa: E402
 from arcttt.method.inference import greedy_decode, predict  # noqa: E402
 from arcttt.method.models import GridLMConfig, LoadedModel, build_grid_lm, save_model  # noqa: E402
 from arcttt.method.ttt import TaskAdapter  # noqa: E402
