@@ -28,8 +28,7 @@ from pathlib import Path
 from arcttt.method.config import TTT_MODES, InferenceConfig, TTTConfig
 from arcttt.method.scoring import ordered_levels, write_json_atomic
 from arcttt.models import DEFAULT_MODEL
-from arcttt.run.config import SolveConfig
-from arcttt.run.executors import make_executor
+from arcttt.run.config import ExecutorConfig, SolveConfig
 from arcttt.run.solve import solve_dataset
 from arcttt.train.finetune import pair_keys, recorded_training_pool
 from arcttt.train.generators import generate_task, list_families
@@ -182,14 +181,14 @@ def main(argv=None) -> int:
                 continue
             slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
             out = runs / Path(args.model).name / suite / slug
+            executor = ExecutorConfig()
+            if args.workers > 1 and ttt.mode != "shared":
+                executor = ExecutorConfig("processes", workers=args.workers)
             config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out),
                                  seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks,
-                                 threads=args.threads)
+                                 threads=args.threads, executor=executor)
             print(f"== {suite}: {name}", flush=True)
-            executor = None
-            if args.workers > 1 and ttt.mode != "shared":
-                executor = make_executor("processes", workers=args.workers)
-            summary = solve_dataset(config, executor=executor)
+            summary = solve_dataset(config)
             rows.append({"suite": suite, "setting": name, "run": config.out, "score": summary["score"],
                          "failed": len(summary["failed"]),
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})

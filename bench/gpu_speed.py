@@ -38,7 +38,7 @@ from arcttt.method.config import InferenceConfig, TTTConfig, TTTDataConfig
 from arcttt.method.inference import predict
 from arcttt.method.models import GridLMConfig, LoadedModel, build_grid_lm, load_model, parameter_count, pick_dtype
 from arcttt.method.ttt import TaskAdapter
-from arcttt.models import DEFAULT_MODEL
+from arcttt.models import DEFAULT_MODEL, resolve_model
 
 LLAMA_1B = GridLMConfig(hidden_size=2048, num_layers=16, num_heads=32, num_kv_heads=8, intermediate_size=8192,
                         max_positions=8192, rope_theta=500000.0)
@@ -68,8 +68,8 @@ def sync(device: torch.device) -> None:
 
 def build_loaded(name: str, device: torch.device, dtype: torch.dtype, tiny: bool) -> LoadedModel:
     if name == "default":
-        path = Path(DEFAULT_MODEL)
-        if path.exists() and not tiny:
+        path = resolve_model(DEFAULT_MODEL)
+        if not tiny:
             return load_model(path, str(device), {torch.bfloat16: "bf16", torch.float32: "fp32"}[dtype])
         model = build_grid_lm("nano" if tiny else "tiny", seed=0)
         source = "fresh grid LM (nano)" if tiny else "fresh grid LM (tiny)"

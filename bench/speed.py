@@ -26,7 +26,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ from arcttt.method.inference import augmented_views  # noqa: E402
 from arcttt.method.scoring import write_json_atomic  # noqa: E402
 from arcttt.method.ttt import encode_examples  # noqa: E402
 from arcttt.method.voting import vote  # noqa: E402
-from arcttt.models import DEFAULT_MODEL  # noqa: E402
+from arcttt.models import DEFAULT_MODEL, resolve_model  # noqa: E402
 from arcttt.run.config import SolveConfig  # noqa: E402
 from arcttt.run.solver import Solver  # noqa: E402
 
@@ -154,15 +153,9 @@ def lora_ttt_flops(model, examples_lengths: list[int], steps: int, batches_per_e
     return per_epoch * steps / batches_per_epoch
 
 
-def write_tiny_model(path: Path) -> None:
-    from arcttt.method.models import build_grid_lm, save_model
-
-    save_model(build_grid_lm("tiny", seed=0), path, {"note": "random tiny grid LM built by bench/speed.py"})
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=None, help=f"model folder (default {DEFAULT_MODEL}, else a random tiny LM)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model folder or shipped model name")
     p.add_argument("--tasks", type=int, default=10, help="tasks picked at length quantiles")
     p.add_argument("--task-ids", default=None,
                    help="comma-separated ids of the suite to run instead (e.g. one task under many --seeds)")
@@ -184,12 +177,7 @@ def main(argv=None) -> int:
     code = commit()
     torch.set_num_threads(args.threads)
 
-    tmp = None
-    model_path = args.model or (DEFAULT_MODEL if Path(DEFAULT_MODEL).exists() else None)
-    if model_path is None:
-        tmp = tempfile.TemporaryDirectory()
-        model_path = str(Path(tmp.name) / "tiny")
-        write_tiny_model(Path(model_path))
+    model_path = str(resolve_model(args.model))
     ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps, epochs=args.epochs)  # the baseline is peft LoRA
     if args.max_examples:
         ttt_cfg.data.max_examples = args.max_examples
@@ -287,7 +275,7 @@ def main(argv=None) -> int:
     command = "python bench/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     precisions = sorted({str(r["b"].get("ttt_precision")) for r in rows})
     report = {"command": command, "commit": code, "suite": args.suite, "seeds": seeds,
-              "model": model_path if tmp is None else "random tiny grid LM (built by the bench)",
+              "model": args.model,
               "parameters": sum(p.numel() for n, p in solver.loaded.model.named_parameters() if "lora_" not in n),
               "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus, "
                          f"torch {torch.__version__}, threads {args.threads}",
@@ -331,8 +319,6 @@ def main(argv=None) -> int:
               f"({report['parameters']:,} parameters); {report['machine']}.", "", f"Reproduce: `{command}`"]
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    if tmp is not None:
-        tmp.cleanup()
     return 0
 
 

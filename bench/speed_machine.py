@@ -33,9 +33,8 @@ from arcttt.data.tasks import grid_to_list  # noqa: E402
 from arcttt.method.config import InferenceConfig, TTTConfig  # noqa: E402
 from arcttt.method.inference import model_max_positions  # noqa: E402
 from arcttt.method.scoring import write_json_atomic  # noqa: E402
-from arcttt.models import DEFAULT_MODEL  # noqa: E402
-from arcttt.run.config import SolveConfig  # noqa: E402
-from arcttt.run.executors import make_executor  # noqa: E402
+from arcttt.models import DEFAULT_MODEL, resolve_model  # noqa: E402
+from arcttt.run.config import ExecutorConfig, SolveConfig  # noqa: E402
 from arcttt.run.solve import solve_dataset  # noqa: E402
 from arcttt.run.solver import Solver  # noqa: E402
 from speed import baseline_task, pick_tasks  # noqa: E402
@@ -48,10 +47,10 @@ def pass2(attempts: list, task) -> bool:
     return bool(attempts) and all(any(a == s for a in att) for att, s in zip(attempts, solutions))
 
 
-def run_arcttt(config: SolveConfig, executor, tasks) -> tuple[float, dict]:
+def run_arcttt(config: SolveConfig, tasks) -> tuple[float, dict]:
     """Wall seconds of a solve over the tasks, and the records by task id."""
     start = time.perf_counter()
-    solve_dataset(config, progress=False, executor=executor)
+    solve_dataset(config, progress=False)
     wall = time.perf_counter() - start
     records = {}
     for task in tasks:
@@ -84,8 +83,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     baseline = {}
     for task in tasks:
-        baseline[task.id] = baseline_task(task.without_solutions(), args.model, solver.adapter, ttt_cfg, inf_cfg,
-                                          args.seed, max_pos)
+        baseline[task.id] = baseline_task(task.without_solutions(), str(resolve_model(args.model)), solver.adapter,
+                                          ttt_cfg, inf_cfg, args.seed, max_pos)
         print(f"(a) {task.id}: TTT {baseline[task.id]['ttt_s']:.1f}s, inference {baseline[task.id]['inference_s']:.1f}s",
               flush=True)
     a_wall = time.perf_counter() - start
@@ -94,13 +93,12 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         def config(out: str, executor: str, threads: int) -> SolveConfig:
             return SolveConfig(dataset="arc1/eval", tasks=ids, model=args.model, out=str(Path(tmp) / out),
-                               device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg, executor=executor,
-                               threads=threads)
+                               device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg,
+                               executor=ExecutorConfig(executor, workers=cores), threads=threads)
 
-        b_wall, b_records = run_arcttt(config("processes", "processes", 1), make_executor("processes", workers=cores),
-                                       tasks)
+        b_wall, b_records = run_arcttt(config("processes", "processes", 1), tasks)
         print(f"(b) {b_wall:.1f}s for {len(tasks)} tasks", flush=True)
-        c_wall, c_records = run_arcttt(config("serial", "serial", cores), make_executor("serial"), tasks)
+        c_wall, c_records = run_arcttt(config("serial", "serial", cores), tasks)
         print(f"(c) {c_wall:.1f}s for {len(tasks)} tasks", flush=True)
 
     n = len(tasks)

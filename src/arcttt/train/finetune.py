@@ -141,7 +141,7 @@ def read_training_record(model_path: str | Path) -> dict:
     """A model's arcttt.json: its fine-tuning config and data record (and its init model's, nested)."""
     import json
 
-    meta_path = Path(model_path) / "arcttt.json"
+    meta_path = resolve_model(model_path) / "arcttt.json"
     if not meta_path.is_file():
         raise ArcTTTError(f"{meta_path} is missing: the model's training data is unknown")
     return json.loads(meta_path.read_text())
