@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the shipped default model (arcttt.solve.DEFAULT_MODEL, no --model needed): TTT + augmented inference on a slice of ARC-AGI-1 evaluation.
+# The main job on the shipped default model (arcttt.models.DEFAULT_MODEL, no --model needed): TTT + augmented
+# inference on a slice of ARC-AGI-1 evaluation; the run directory gets a report.html to open in a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

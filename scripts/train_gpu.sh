@@ -14,7 +14,7 @@ mkdir -p "$out"
 source scripts/gpu_env.sh
 
 stage=${STAGE_OUT:-runs/ft-tiny-stage3}
-python3 -m arcttt.cli finetune --init "${INIT:-models/arcttt-tiny}" --data "${DATA:-arc1/train}" --drop-overlap \
+python3 -m arcttt.cli finetune --init "${INIT:-arcttt-h128x6-2heads}" --data "${DATA:-arc1/train}" --drop-overlap \
   --generated-per-family "${PER_FAMILY:-300}" --generated-difficulty 0:1 \
   --steps 1000000 --time-budget "${TRAIN_SECONDS:-330}" --batch-size "${BATCH:-64}" --lr "${LR:-2e-3}" \
   --max-tokens 2048 --seed "${SEED:-3}" --checkpoint-every 500 --device "${DEVICE:-cuda}" --dtype float32 \

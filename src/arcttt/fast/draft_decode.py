@@ -25,9 +25,7 @@ from .kv_cache import CACHE_KW, crop_cache, new_cache
 
 MIN_DRAFT, MAX_DRAFT = 1, 64
 """Drafts per pass: doubled after a pass that settles them all, halved (down to MIN_DRAFT) otherwise.
-A floor of 1 rather than 4 gave 59.8 against 69.0 s of decoding on the 30 held-out-family tasks
-(default model, one thread; dev80's 8 quantile tasks 22.6 against 22.9 s), where short outputs
-that are not copies reject most drafts."""
+A floor of 1 serves short outputs that are not copies, which reject most drafts (docs/performance.md)."""
 
 
 def query_symbols(prompt_symbols: np.ndarray) -> list[int]:

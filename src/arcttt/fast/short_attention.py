@@ -2,10 +2,7 @@
 
 On a CPU, SDPA's flash kernel in bf16 has a fixed cost per backward call that makes it slower
 than the same kernel in fp32 below about 600 tokens, and the fp32 flash kernel also beats the
-math path at every short length (one layer of 4 heads x 32, batch 2, one Zen 4 thread, forward +
-backward: 128 tokens 0.8 ms fp32 flash, 1.0 ms math, 2.1 ms bf16 flash; 256 tokens 3.2 against
-3.9 ms bf16; 512 tokens 11.7 against 12.6; 768 tokens 20.9 against 16.9, where bf16 wins). So
-training batches shorter than FP32_BELOW run their attention in fp32: the values are computed
+math path at every short length (docs/performance.md, "Attention"). So training batches shorter than FP32_BELOW run their attention in fp32: the values are computed
 more precisely, never less, and everything else keeps the run's precision.
 
 It is a Hugging Face attention implementation (transformers' AttentionInterface) wrapping the

@@ -189,9 +189,8 @@ def decode_plan(lengths: Sequence[int], sampler: str, drafts: bool, batch_size: 
     """Chunks of prompt positions (in `lengths`) and how each decodes: 'dfs', 'drafts' or 'batched'.
 
     Shortest prompts first, so a batched chunk holds similar lengths (equal ones need no padding or
-    mask); draft chunks hold prompts of one length (their rows advance together). Measured on the
-    default model, one thread, 7 dev80 tasks' views: one prompt at a time with drafts 19.6 s, batched
-    steps 26.6 s, drafts on same-length chunks 16.5 s, the same outputs.
+    mask); draft chunks hold prompts of one length (their rows advance together), which beat both one
+    prompt at a time and batched steps on the CPU (docs/performance.md, "Inference").
     """
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     if sampler == "dfs":
@@ -210,8 +209,7 @@ def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: I
     """The decodes (token ids, log-probability) of every prompt, each distinct prompt decoded once;
     output grids have sides of at most max_side.
 
-    Views of a task often coincide (a flip of a symmetric grid is the same grid): about one prompt
-    in ten on dev80. Decoding is deterministic, so a repeated prompt gets the first one's results
+    Views of a task often coincide (a flip of a symmetric grid is the same grid). Decoding is deterministic, so a repeated prompt gets the first one's results
     and still counts as its own view in voting. `stats` counts the work actually done.
     """
     if config.sampler not in SAMPLERS:

@@ -137,7 +137,9 @@ def load_model(path: str | Path, device: str | None = None, dtype: str | None = 
     """Load a grid LM folder, a shipped model by name, or any local HF causal LM folder (optionally from
     a GGUF file in it)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a bar per weight file would interleave with arcttt's own task bar
     path = resolve_model(path)
     dev = pick_device(device)
     dt = pick_dtype(dev, dtype)

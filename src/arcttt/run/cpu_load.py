@@ -1,11 +1,9 @@
 """A warning before a CPU run that would put more busy threads to work than the machine has free cores.
 
 Torch splits each CPU kernel across its thread pool and waits for the slowest thread, so a thread
-that shares its core with another busy process holds up every kernel. Measured on the 2-core
-development machine (the default model, forward + backward of 2 x 600 tokens, ten times): 2 threads
-took 1.6 s alone and 5.8-6.6 s beside one other busy process; 1 thread took 2.4-3.0 s alone and
-2.4 s beside it. A run therefore says so when its threads, added to the cores other processes keep busy,
-exceed the cores, and what to use instead.
+that shares its core with another busy process holds up every kernel: several times slower than
+using fewer threads (docs/performance.md, "Oversubscribed cores"). A run therefore says so when its
+threads, added to the cores other processes keep busy, exceed the cores, and what to use instead.
 """
 
 from __future__ import annotations
