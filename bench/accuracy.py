@@ -1,8 +1,8 @@
 """Accuracy harness: fine-tuned only vs augmented voting vs TTT + voting, like the paper's tables.
 
-    python bench/accuracy.py --model models/arcttt-h128x6-2heads --suite dev80 --suite heldout
-    python bench/accuracy.py --model models/arcttt-h128x6-2heads --suite heldout --ablations
-    python bench/accuracy.py --model models/arcttt-h128x6-2heads --suite select40 --ttt-mode full
+    python bench/accuracy.py --suite dev80 --suite heldout          # the default model
+    python bench/accuracy.py --suite heldout --ablations
+    python bench/accuracy.py --model MODEL_FOLDER --suite select40  # choosing settings or models
 
 Suites: dev80 (the paper's 80 ARC-AGI-1 evaluation tasks), heldout (the generator's held-out
 families), select40 (the 40 shortest ARC-AGI-1 evaluation tasks outside dev80: for choosing

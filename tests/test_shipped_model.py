@@ -30,12 +30,11 @@ def model(request):
     return request.param
 
 
-STAGES: dict = {}  # training stages shared by the models' records, rebuilt once (pool_from_record's cache)
 
 
 @pytest.fixture(scope="module")
 def pool(model):
-    return recorded_training_pool(model, STAGES)
+    return recorded_training_pool(model)  # rebuilt once per process (bench/accuracy.py's held-out suite reuses it)
 
 
 def test_shipped_model_folder_is_complete(model):

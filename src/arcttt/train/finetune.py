@@ -147,15 +147,19 @@ def read_training_record(model_path: str | Path) -> dict:
     return json.loads(meta_path.read_text())
 
 
+_REBUILT_STAGES: dict[str, tuple[Task, ...]] = {}
+
+
 def pool_from_record(meta: dict, cache: dict | None = None) -> list[Task]:
     """Every task a model was trained on, through all its fine-tuning stages (meta['init'] nests the previous).
 
-    cache: a dict kept by the caller across calls. The shipped models continue one another, so their
-    records nest the same earlier stages, and rebuilding a stage generates tens of thousands of tasks."""
+    cache: rebuilt stages by record (default: this process's own). Rebuilding a stage generates tens of
+    thousands of tasks, and the contamination checks and the held-out benchmark all need the same pool."""
     import json
 
-    key = json.dumps(meta, sort_keys=True) if cache is not None else None
-    if cache is not None and key in cache:
+    cache = _REBUILT_STAGES if cache is None else cache
+    key = json.dumps(meta, sort_keys=True)
+    if key in cache:
         return list(cache[key])
     cfg = dict(meta["config"])
     cfg["generated_difficulty"] = tuple(cfg["generated_difficulty"])
@@ -166,8 +170,7 @@ def pool_from_record(meta: dict, cache: dict | None = None) -> list[Task]:
         if "init" not in meta:
             raise ArcTTTError(f"the model continued from {cfg['init']} but does not record that model's training")
         tasks += pool_from_record(meta["init"], cache)
-    if cache is not None:
-        cache[key] = tuple(tasks)
+    cache[key] = tuple(tasks)
     return tasks
 
 
