@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -71,9 +70,3 @@ def dfs_decode(model, prompt: np.ndarray, vocab: Vocab, max_positions: int, thre
             break
     results.sort(key=lambda r: -r[1])
     return results
-
-
-def dfs_batch(model, prompts: Sequence[np.ndarray], vocab: Vocab, max_positions: int,
-              threshold: float = 0.1, max_results: int = 8) -> list[list[tuple[list[int], float]]]:
-    """dfs_decode for each prompt in turn."""
-    return [dfs_decode(model, p, vocab, max_positions, threshold, max_results) for p in prompts]

@@ -37,11 +37,6 @@ def _first(config: SolveConfig, tasks: list[Task]) -> list[Task]:
     return tasks[: config.max_tasks] if config.max_tasks else tasks
 
 
-def selected_tasks(config: SolveConfig) -> list[Task]:
-    """The tasks a run covers, without their test outputs."""
-    return [t.without_solutions() for t in _first(config, load_dataset(config.dataset, config.tasks).tasks)]
-
-
 def _warn_if_oversubscribed(config: SolveConfig, executor, factory: SolverFactory, n_tasks: int) -> None:
     """On a CPU run, say so (log and stderr) when its torch threads would share cores with other busy work."""
     from ..method.models import pick_device
