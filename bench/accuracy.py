@@ -6,7 +6,8 @@
 
 Suites: dev80 (the paper's 80 ARC-AGI-1 evaluation tasks), heldout (the generator's held-out
 families), select40 (the 40 shortest ARC-AGI-1 evaluation tasks outside dev80: for choosing
-settings and models without looking at dev80).
+settings and models without looking at dev80), and whole sets: arc1-eval (400), arc2-eval (120),
+arc1-train (400; the default model trained on it, so only search numbers mean anything there).
 
 Each (suite, setting) is one `arcttt solve` run directory under --runs (so an
 interrupted benchmark resumes); the results go to bench/results/accuracy.json
@@ -34,6 +35,8 @@ from arcttt.train.finetune import pair_keys, recorded_training_pool
 from arcttt.train.generators import generate_task, list_families
 
 RESULTS = Path(__file__).parent / "results"
+WHOLE_SETS = {"arc1-eval": "arc1/eval", "arc2-eval": "arc2/eval", "arc1-train": "arc1/train"}
+"""Whole bundled sets as suites (arc1-train is search's design set; the shipped model trained on it)."""
 
 
 def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
@@ -145,7 +148,7 @@ def markdown(report: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--suite", action="append", choices=["dev80", "heldout", "select40"],
+    p.add_argument("--suite", action="append", choices=["dev80", "heldout", "select40", *WHOLE_SETS],
                    help="repeatable; default dev80 and heldout")
     p.add_argument("--heldout-per-family", type=int, default=10)
     p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")
@@ -171,6 +174,8 @@ def main(argv=None) -> int:
     for suite in suites:
         if suite == "dev80":
             dataset, tasks = "arc1/eval", "dev80"
+        elif suite in WHOLE_SETS:
+            dataset, tasks = WHOLE_SETS[suite], None
         elif suite == "select40":
             dataset, tasks = "arc1/eval", ",".join(selection_task_ids(40))
         else:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -249,3 +250,19 @@ def test_a_task_with_rows_35_cells_wide_is_checked_with_a_warning_and_solved(tmp
     assert record["status"] == "ok" and record["ttt"]["examples"] > 0 and record["attempts"][0]
     assert any(len(c["grid"][0]) > 30 for c in record["candidates"][0])  # decoding allows the task's own width
     assert "larger than ARC's 30x30" in capsys.readouterr().err + (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_a_setting_added_later_resumes_while_it_keeps_its_default(runs, tmp_path):
+    """A run started before a setting existed resumes under a newer arcttt that has it at its default."""
+    import shutil
+
+    out = tmp_path / "older"
+    shutil.copytree(runs["none"], out)
+    saved = json.loads((out / "config.json").read_text())
+    del saved["backend"], saved["ttt"]["precision"]  # as if written before these settings existed
+    (out / "config.json").write_text(json.dumps(saved))
+    cfg = _config_like(runs["none"], out)
+    assert solve_dataset(cfg, progress=False)["finished"] == N_TASKS
+    (out / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ArcTTTError, match="backend: None -> 'vllm'"):
+        RunDir(out).prepare(replace(cfg, backend="vllm"))

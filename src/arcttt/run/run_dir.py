@@ -20,6 +20,7 @@ from pathlib import Path
 from ..data.datasets import difficulty_levels
 from ..data.tasks import Task, validate_grid
 from ..errors import ArcTTTError
+from ..fields import flat_dict
 from ..method.scoring import build_submission, score_submission, write_json_atomic
 from .config import SolveConfig
 
@@ -34,7 +35,13 @@ class RunDir:
         self.results.mkdir(parents=True, exist_ok=True)
         cfg_path = self.path / "config.json"
         if cfg_path.exists():
+            saved = json.loads(cfg_path.read_text())
             before, now = self.config().result_affecting(), config.result_affecting()
+            # a setting added to arcttt after the run started is the same run while it keeps its default
+            known = flat_dict(saved)
+            default = SolveConfig().result_affecting()
+            before = {k: v for k, v in before.items() if k in known or v != default.get(k)}
+            now = {k: v for k, v in now.items() if k in known or v != default.get(k)}
             if before != now:
                 diff = [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(before) | set(now))
                         if before.get(k) != now.get(k)]
