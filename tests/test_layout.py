@@ -14,6 +14,7 @@ LAYERS = {  # subpackage (or top-level module) -> its layer; a module may import
     "data": 1, "models": 1,
     "fast": 2,
     "method": 3,
+    "dsl": 1,
     "search": 4, "train": 4,
     "run": 5,
     "cli": 6,

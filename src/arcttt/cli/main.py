@@ -22,7 +22,9 @@ COMMANDS = {
     "score": ("score a submission.json with pass@2", "data:score"),
     "generate": ("generate synthetic tasks from the generator families", "generate"),
     "finetune": ("initial fine-tuning of a grid LM", "finetune"),
-    "solve": ("test-time training + augmented inference over a dataset", "solve"),
+    "solve": ("test-time training + augmented inference (and program search) over a dataset", "solve"),
+    "search": ("the verified programs of tasks: program search alone, no model", "search"),
+    "combine": ("the ensemble of a finished search run and a finished TTT run of the same tasks", "combine"),
     "report": ("write RUN/report.html: the run's tasks, attempts and candidates as grids", "report"),
 }
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from ..fields import flat_dict, from_dict, option
 from ..method.config import SELECTIONS, InferenceConfig, TTTConfig
 from ..models import DEFAULT_MODEL
+from ..search.config import SearchConfig
+from .ensemble import SOLVERS
 
 EXECUTORS = ("serial", "processes", "ray")
 BACKENDS = ("hf", "vllm")
@@ -45,6 +47,9 @@ class SolveConfig:
     Kaggle *_challenges.json."""
     tasks: str | None = None
     """Subset: dev80, a CSV with a task_id column, or comma-separated ids."""
+    solver: str = option("ttt", choices=SOLVERS)
+    """ttt: test-time training + augmented inference + voting; search: the program search alone (no model);
+    ensemble: verified programs answer first, TTT fills the rest (and runs only where it is needed)."""
     model: str = DEFAULT_MODEL
     """Model folder (grid LM or any local Hugging Face causal LM) or a shipped model's name."""
     gguf_file: str | None = None
@@ -71,6 +76,7 @@ class SolveConfig:
     """Candidates rescored by --voting poe."""
     report: bool = True
     """Write RUN/report.html when the run ends."""
+    search: SearchConfig = option(default_factory=SearchConfig, prefix="search-")
     ttt: TTTConfig = option(default_factory=TTTConfig, prefix="ttt-")
     inference: InferenceConfig = option(default_factory=InferenceConfig, prefix="")
     executor: ExecutorConfig = option(default_factory=ExecutorConfig, prefix="")

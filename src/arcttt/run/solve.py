@@ -99,17 +99,23 @@ def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> 
         if bar is not None:
             bar.close()
         records = {t.id: done[t.id] for t in tasks if t.id in done}
-        write_json_atomic(run.path / "submission.json", build_submission(tasks, attempts_from_records(records)))
-        summary = summarise(tasks, records, time.perf_counter() - start)
-        if res.errors:
-            summary["load_errors"] = list(res.errors)  # files that could not be read as tasks
-        write_json_atomic(run.path / "summary.json", summary)
-        log.info("summary: %s", json.dumps({k: v for k, v in summary.items() if k != "failed"}))
-        if config.report:
-            from .report import write_report
-
-            write_report(run.path, tasks)
-        return summary
+        return write_outputs(run, tasks, records, time.perf_counter() - start, res.errors, config.report)
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def write_outputs(run: RunDir, tasks: list[Task], records: dict[str, dict], seconds: float,
+                  load_errors: list[str] = (), report: bool = True) -> dict:
+    """submission.json, summary.json and report.html of a run from its records; returns the summary."""
+    write_json_atomic(run.path / "submission.json", build_submission(tasks, attempts_from_records(records)))
+    summary = summarise(tasks, records, seconds)
+    if load_errors:
+        summary["load_errors"] = list(load_errors)  # files that could not be read as tasks
+    write_json_atomic(run.path / "summary.json", summary)
+    log.info("summary: %s", json.dumps({k: v for k, v in summary.items() if k != "failed"}))
+    if report:
+        from .report import write_report
+
+        write_report(run.path, tasks)
+    return summary

@@ -15,22 +15,26 @@ from dataclasses import dataclass, replace
 from ..data.tasks import Task, grid_key, grid_to_list
 from ..errors import ArcTTTError
 from ..method.inference import predict, score_grids
-from ..method.ttt import TaskAdapter
 from ..method.voting import vote
+from ..search.engine import search
 from .config import SolveConfig
+from .ensemble import merge, ttt_ranking
 
 
 class Solver:
-    """Holds the model and its adapter; solves one task at a time (the base is loaded once)."""
+    """Holds the model and its adapter (unless only the search runs); solves one task at a time."""
 
     def __init__(self, config: SolveConfig, progress: bool = False):
-        from ..method.models import load_model, set_threads
-
         self.config = config
+        self.loaded = self.adapter = self.engine = None
+        if config.solver == "search":
+            return
+        from ..method.models import load_model, set_threads
+        from ..method.ttt import TaskAdapter
+
         set_threads(config.threads)
         self.loaded = load_model(config.model, config.device, config.dtype, config.gguf_file)
         self.adapter = TaskAdapter(self.loaded, config.ttt, config.seed, progress=progress)
-        self.engine = None
         if config.backend == "vllm":
             from ..method.vllm_backend import VLLMEngine
 
@@ -38,51 +42,75 @@ class Solver:
 
     def prepare(self, tasks: list[Task]) -> None:
         """Work shared by all tasks before solving (the shared-adapter ablation)."""
-        if self.config.ttt.mode == "shared":
+        if self.adapter is not None and self.config.ttt.mode == "shared":
             self.adapter.adapt_shared(tasks)
 
     def solve(self, task: Task) -> dict:
-        """A result record for one task; failures are recorded, never raised."""
-        record: dict = {"task_id": task.id, "status": "ok", "error": None, "attempts": [], "candidates": [],
-                        "timings": {}, "ttt": {}}
+        """A result record for one task; failures are recorded, never raised.
+
+        With --solver ensemble, the search runs first; TTT runs only where it has fewer than two
+        answers for some test input, and fills the attempts after the programs' answers."""
+        record: dict = {"task_id": task.id, "status": "ok", "error": None, "attempts": [], "solver": [],
+                        "candidates": [], "timings": {}, "ttt": {}}
         start = time.perf_counter()
         try:
             if task.has_solutions and task.test and task.test[0].output is not None:
                 raise ArcTTTError("the solver was handed test outputs")  # guard against peeking
-            report = self.adapter.adapt(task)
-            record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
-                             "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
-            record["timings"]["ttt_s"] = round(report.seconds, 3)
-            t0 = time.perf_counter()
-            stats: dict = {}
-            with self.adapter.folded() as model:
-                if self.engine is None:
-                    per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed,
-                                       stats)
-                else:
-                    per_test = self.engine.predict(task, self.config.inference, self.config.seed)
-                chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
-            record["inference"] = stats
-            record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
-            for candidates, result in zip(per_test, chosen):
-                record["attempts"].append([grid_to_list(g) for g in result.attempts])
-                record["candidates"].append([
-                    {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
-                     "transforms": sorted({c.transform for c in candidates if c.grid.shape == r.grid.shape
-                                           and (c.grid == r.grid).all()})}
-                    for r in result.ranking[:10]])
-                if not result.attempts:
-                    record["status"] = "failed"
-                    record["error"] = "no valid candidate grid was decoded"
+            n = len(task.test)
+            programs = self._search(task, record) if self.config.solver != "ttt" else [[] for _ in range(n)]
+            ranked = [[] for _ in range(n)]
+            if self.config.solver == "ttt" or (self.config.solver == "ensemble" and min(map(len, programs)) < 2):
+                self._ttt(task, record)
+                ranked = [ttt_ranking(record, i) for i in range(n)]
+            for i in range(n):
+                attempts, sources = merge(programs[i], ranked[i])
+                record["attempts"].append(attempts)
+                record["solver"].append(sources)
+            if not all(record["attempts"]) and self.config.solver != "search":
+                record["status"] = "failed"
+                record["error"] = "no valid candidate grid was decoded"
         except Exception as e:  # one bad task never stops the run: record it and go on
             record["status"] = "failed"
             record["error"] = f"{type(e).__name__}: {e}"
             if not isinstance(e, ArcTTTError):
                 record["traceback"] = traceback.format_exc(limit=5)
         finally:
-            self.adapter.end_task()  # per-task weights dropped; the shared adapter stays
+            if self.adapter is not None:
+                self.adapter.end_task()  # per-task weights dropped; the shared adapter stays
         record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
         return record
+
+    def _search(self, task: Task, record: dict) -> list[list]:
+        """Run the program search; its answers per test input, cheapest program first."""
+        result = search(task, self.config.search)
+        record["search"] = {"states": result.states, "seconds": round(result.seconds, 3), "stopped": result.stopped,
+                            "programs": [{"program": f.program, "cost": f.cost} for f in result.programs[:5]]}
+        record["programs"] = [f.program for f in result.programs[:2]]
+        record["timings"]["search_s"] = round(result.seconds, 3)
+        return [result.attempts(i) for i in range(len(task.test))]
+
+    def _ttt(self, task: Task, record: dict) -> None:
+        """Test-time training, augmented inference and voting: the record's TTT part and ranked candidates."""
+        report = self.adapter.adapt(task)
+        record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
+                         "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
+        record["timings"]["ttt_s"] = round(report.seconds, 3)
+        t0 = time.perf_counter()
+        stats: dict = {}
+        with self.adapter.folded() as model:
+            if self.engine is None:
+                per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed, stats)
+            else:
+                per_test = self.engine.predict(task, self.config.inference, self.config.seed)
+            chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
+        record["inference"] = stats
+        record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
+        for candidates, result in zip(per_test, chosen):
+            record["candidates"].append([
+                {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
+                 "transforms": sorted({c.transform for c in candidates if c.grid.shape == r.grid.shape
+                                       and (c.grid == r.grid).all()})}
+                for r in result.ranking[:10]])
 
     def _choose(self, model, task: Task, test_index: int, candidates: list):
         if self.config.voting != "poe":

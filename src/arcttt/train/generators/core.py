@@ -24,7 +24,7 @@ import numpy as np
 
 from ...data.tasks import MAX_SIDE, Pair, Task
 from ...errors import ArcTTTError
-from .reject import Reject
+from ...dsl.reject import Reject
 
 SPLITS = ("train", "held-out")
 
@@ -363,8 +363,8 @@ def random_objects(rng, d, h, w, n, cols, min_side=1, max_side=4, fill=0.6, bg=0
     return scatter_objects(rng, h, w, shapes, cols, bg, gap)
 
 
-# grid analysis lives in analysis.py; re-exported here so families import helpers from one place
-from .analysis import Obj, bbox, counts, label, objects, reachable_from_border, shift, unique_argmax  # noqa: E402,F401
+# grid analysis lives in arcttt.dsl (shared with the program search); re-exported here so families import helpers from one place
+from ...dsl.analysis import Obj, bbox, counts, label, objects, reachable_from_border, shift, unique_argmax  # noqa: E402,F401
 
 # checks ---------------------------------------------------------------------
 

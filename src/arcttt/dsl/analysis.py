@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import ndimage
 
 from .reject import Reject
 
@@ -22,34 +24,30 @@ def shift(a: np.ndarray, dr: int, dc: int, fill) -> np.ndarray:
     return out
 
 
+_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+_BLOCK = np.ones((3, 3), bool)
+
+
 def label(grid: np.ndarray, mask: np.ndarray | None = None, by_colour: bool = True, diag: bool = False):
-    """Connected components of `mask` (default: non-zero cells); returns (labels with -1 outside, count)."""
-    h, w = grid.shape
+    """Connected components of `mask` (default: non-zero cells), 4- or 8-connected, of one colour each or
+    of any colours; returns (labels with -1 outside, count), components numbered in the reading order of
+    their first cell."""
     if mask is None:
         mask = grid != 0
-    big = h * w
-    lab = np.where(mask, np.arange(big).reshape(h, w), big)
-    nbrs = _N8 if diag else _N4
-    same = []
-    for dr, dc in nbrs:
-        ok = shift(mask, dr, dc, False) & mask
-        if by_colour:
-            ok &= shift(grid, dr, dc, 255) == grid
-        same.append(ok)
-    while True:
-        new = lab.copy()
-        for (dr, dc), ok in zip(nbrs, same):
-            np.minimum(new, np.where(ok, shift(lab, dr, dc, big), big), out=new)
-        flat = new.ravel()
-        new = np.where(mask, flat[np.minimum(new, big - 1)], big)  # pointer jumping
-        new = np.where(mask, np.minimum(new, lab), big)
-        if np.array_equal(new, lab):
-            break
-        lab = new
-    roots, inv = np.unique(lab[mask], return_inverse=True)
-    out = np.full((h, w), -1, np.int32)
-    out[mask] = inv
-    return out, len(roots)
+    structure = _BLOCK if diag else _CROSS
+    lab = np.zeros(grid.shape, np.int64)
+    n = 0
+    for part in ([mask & (grid == v) for v in np.unique(grid[mask])] if by_colour else [mask]):
+        part_lab, k = ndimage.label(part, structure)
+        lab[part] = part_lab[part] + n
+        n += k
+    if n == 0:
+        return np.full(grid.shape, -1, np.int32), 0
+    first = ndimage.minimum(np.arange(grid.size).reshape(grid.shape), lab, index=np.arange(1, n + 1))
+    order = np.empty(n + 1, np.int64)
+    order[0] = -1
+    order[1 + np.argsort(first, kind="stable")] = np.arange(n)
+    return order[lab].astype(np.int32), n
 
 
 @dataclass
@@ -70,7 +68,14 @@ class Obj:
 
 
 def objects(grid: np.ndarray, bg: int = 0, by_colour: bool = True, diag: bool = False) -> list[Obj]:
-    """Objects in reading order of their top-left corner."""
+    """Objects in reading order of their top-left corner. Their masks are read-only: the same grid
+    asks for its objects many times (every step of a search tries it), so they are computed once."""
+    return list(_objects(grid.shape, grid.tobytes(), grid.dtype.str, bg, by_colour, diag))
+
+
+@lru_cache(maxsize=4096)
+def _objects(shape, data, dtype, bg, by_colour, diag) -> tuple[Obj, ...]:
+    grid = np.frombuffer(data, dtype=dtype).reshape(shape)
     lab, n = label(grid, grid != bg, by_colour, diag)
     out = []
     for k in range(n):
@@ -78,10 +83,11 @@ def objects(grid: np.ndarray, bg: int = 0, by_colour: bool = True, diag: bool = 
         r0, c0 = int(rr.min()), int(cc.min())
         m = np.zeros((int(rr.max()) - r0 + 1, int(cc.max()) - c0 + 1), bool)
         m[rr - r0, cc - c0] = True
+        m.flags.writeable = False
         vals = grid[rr, cc]
         out.append(Obj(r0, c0, m, int(np.bincount(vals).argmax()), len(rr)))
     out.sort(key=lambda o: (o.r, o.c))
-    return out
+    return tuple(out)
 
 
 def bbox(mask: np.ndarray):

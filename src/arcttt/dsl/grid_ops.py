@@ -1,0 +1,296 @@
+"""Whole-grid primitives: symmetries, scaling, tiling, halves, cropping, gravity, symmetry completion,
+colour filters, logical combinations of parts.
+
+Every function takes a uint8 grid (and plain parameters) and returns a new grid; one that does not
+apply raises Reject. The generator families are built on these, and the program search enumerates
+them, so a rule that generates training tasks is exactly a rule the search can find.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .analysis import bbox, reachable_from_border
+from .reject import Reject
+
+MARK = 10
+"""A colour outside 0-9 that primitives use for cells they create without knowing their colour (a filled
+hole, a drawn ray); the search's final colour map gives it its real colour, or the program fails."""
+
+# ---------------------------------------------------------------- symmetries
+
+def flip(g: np.ndarray, axis: str) -> np.ndarray:
+    """Mirror left-right (axis 'h') or top-bottom ('v')."""
+    return g[:, ::-1] if axis == "h" else g[::-1, :]
+
+
+def rotate(g: np.ndarray, k: int) -> np.ndarray:
+    """Rotate by k quarter turns counter-clockwise."""
+    return np.rot90(g, k)
+
+
+def transpose(g: np.ndarray, diag: str = "main") -> np.ndarray:
+    """Reflect in the main or the anti diagonal."""
+    return g.T if diag == "main" else np.rot90(g, 2).T
+
+
+# ---------------------------------------------------------------- scaling and tiling
+
+def scale_up(g: np.ndarray, f: int) -> np.ndarray:
+    """Each cell becomes an f x f block."""
+    return np.kron(g, np.ones((f, f), np.uint8))
+
+
+def scale_down(g: np.ndarray, f: int) -> np.ndarray:
+    """Keep one cell of each f x f block (the grid's sides must be multiples of f)."""
+    if g.shape[0] % f or g.shape[1] % f:
+        raise Reject("not a multiple of the factor")
+    return g[::f, ::f]
+
+
+def tile(g: np.ndarray, ry: int, rx: int) -> np.ndarray:
+    """The grid repeated ry times down and rx times across."""
+    return np.tile(g, (ry, rx))
+
+
+TILINGS_2X2 = {
+    "repeat": lambda g: [[g, g], [g, g]],
+    "mirror": lambda g: [[g, g[:, ::-1]], [g[::-1], g[::-1, ::-1]]],
+    "rot": lambda g: [[g, g[::-1, ::-1]], [g[::-1, ::-1], g]],
+    "rows": lambda g: [[g, g[:, ::-1]], [g, g[:, ::-1]]],
+}
+
+
+def tile_2x2(g: np.ndarray, mode: str) -> np.ndarray:
+    """Four copies in a 2 x 2 block: plain (repeat), mirrored, point-reflected, or row-mirrored."""
+    return np.block(TILINGS_2X2[mode](g))
+
+
+def mirror_concat(g: np.ndarray, side: str) -> np.ndarray:
+    """The grid with its mirror image appended on one side (right, left, below, above)."""
+    if side == "right":
+        return np.hstack([g, g[:, ::-1]])
+    if side == "left":
+        return np.hstack([g[:, ::-1], g])
+    if side == "below":
+        return np.vstack([g, g[::-1]])
+    return np.vstack([g[::-1], g])
+
+
+def kaleidoscope(g: np.ndarray) -> np.ndarray:
+    """The grid surrounded by its three quarter-turn rotations: a 4-fold symmetric grid."""
+    return np.block([[g, np.rot90(g, -1)], [np.rot90(g, 1), np.rot90(g, 2)]])
+
+
+def half(g: np.ndarray, part: str) -> np.ndarray:
+    """One half (left, right, top, bottom); a middle row or column of an odd side is dropped."""
+    h, w = g.shape
+    out = {"left": g[:, :w // 2], "right": g[:, (w + 1) // 2:], "top": g[:h // 2], "bottom": g[(h + 1) // 2:]}[part]
+    if out.size == 0:
+        raise Reject("nothing left")
+    return out
+
+
+def roll(g: np.ndarray, dr: int, dc: int) -> np.ndarray:
+    """Shift by a vector, wrapping around the edges."""
+    return np.roll(g, (dr, dc), axis=(0, 1))
+
+
+# ---------------------------------------------------------------- cropping and colours
+
+def majority_colour(g: np.ndarray) -> int:
+    """The most common colour (the smallest on a tie)."""
+    return int(np.bincount(g.ravel(), minlength=10).argmax())
+
+
+def crop_content(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """The bounding box of every cell that is not the background colour."""
+    r0, r1, c0, c1 = bbox(g != bg)
+    return g[r0:r1, c0:c1]
+
+
+def keep_colour(g: np.ndarray, c: int, bg: int = 0) -> np.ndarray:
+    """Only the cells of colour c; the rest becomes background."""
+    return np.where(g == c, g, np.uint8(bg)).astype(np.uint8)
+
+
+def remove_colour(g: np.ndarray, c: int, bg: int = 0) -> np.ndarray:
+    """The cells of colour c become background."""
+    return np.where(g == c, np.uint8(bg), g).astype(np.uint8)
+
+
+def symmetry_complete(g: np.ndarray, sym: str, mask: int) -> np.ndarray:
+    """Cells of the mask colour filled from their mirror images ('h', 'v' or both: 'hv')."""
+    out = g.copy()
+    m = g == mask
+    if not m.any():
+        raise Reject("nothing masked")
+    cands = []
+    if "h" in sym:
+        cands.append(g[:, ::-1])
+    if "v" in sym:
+        cands.append(g[::-1])
+    if sym == "hv":
+        cands.append(g[::-1, ::-1])
+    for c in cands:
+        take = m & (c != mask)
+        out[take] = c[take]
+        m = m & ~take
+    if m.any():
+        raise Reject("masked cells have no visible mirror")
+    return out
+
+
+def overlay(under: np.ndarray, over: np.ndarray, bg: int = 0) -> np.ndarray:
+    """`over` painted on `under` wherever it is not background (the same shape)."""
+    if under.shape != over.shape:
+        raise Reject("shapes differ")
+    return np.where(over != bg, over, under).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- gravity and regions
+
+def fall(g: np.ndarray, direction: str = "down", bg: int = 0) -> np.ndarray:
+    """Every non-background cell falls as far as it can toward one side (cells stack in their order)."""
+    k = {"down": 0, "left": 1, "up": 2, "right": 3}[direction]
+    r = np.rot90(g, k)
+    out = np.full_like(r, bg)
+    for c in range(r.shape[1]):
+        col = r[:, c][r[:, c] != bg]
+        if len(col):
+            out[-len(col):, c] = col
+    return np.rot90(out, -k).copy()
+
+
+def fill_enclosed(g: np.ndarray, colour: int = MARK, bg: int = 0) -> np.ndarray:
+    """Background cells that cannot reach the border through background become `colour`."""
+    free = g == bg
+    inside = free & ~reachable_from_border(free)
+    if not inside.any():
+        raise Reject("nothing enclosed")
+    out = g.copy()
+    out[inside] = colour
+    return out
+
+
+# ---------------------------------------------------------------- parts split by separator lines
+
+def split_parts(g: np.ndarray) -> list[np.ndarray]:
+    """The parts between full rows or columns of one colour (the separator), left to right, top to bottom.
+    Rejects a grid without separators or with parts of different shapes."""
+    h, w = g.shape
+    for c in np.unique(g):
+        rows = [r for r in range(h) if (g[r] == c).all()]
+        cols = [k for k in range(w) if (g[:, k] == c).all()]
+        if not rows and not cols or len(rows) == h or len(cols) == w:
+            continue
+        parts = []
+        for r0, r1 in _spans(rows, h):
+            for c0, c1 in _spans(cols, w):
+                parts.append(g[r0:r1, c0:c1])
+        if len(parts) >= 2 and len({p.shape for p in parts}) == 1:
+            return parts
+    raise Reject("no separator lines")
+
+
+def _spans(lines: list[int], n: int) -> list[tuple[int, int]]:
+    cuts = [-1] + lines + [n]
+    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
+
+
+LOGIC = {
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+    "nor": lambda a, b: ~(a | b),
+    "left_only": lambda a, b: a & ~b,
+    "right_only": lambda a, b: b & ~a,
+}
+
+
+def combine_parts(g: np.ndarray, op: str, bg: int = 0) -> np.ndarray:
+    """The first two parts (split_parts) as masks of non-background cells, combined by a logical
+    operation: MARK where it holds, background elsewhere."""
+    parts = split_parts(g)
+    if len(parts) != 2:
+        raise Reject("needs two parts")
+    a, b = (p != bg for p in parts)
+    return np.where(LOGIC[op](a, b), np.uint8(MARK), np.uint8(bg)).astype(np.uint8)
+
+
+def overlay_parts(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """All parts painted over one another, first to last."""
+    parts = split_parts(g)
+    out = parts[0].copy()
+    for p in parts[1:]:
+        out = overlay(out, p, bg)
+    return out
+
+
+def odd_part(g: np.ndarray) -> np.ndarray:
+    """The one part that differs from all the others."""
+    parts = split_parts(g)
+    keys = [p.tobytes() for p in parts]
+    odd = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
+    if len(odd) != 1 or len(parts) < 3:
+        raise Reject("no single odd part")
+    return odd[0]
+
+
+# ---------------------------------------------------------------- lines
+
+def rays(g: np.ndarray, directions: str, bg: int = 0) -> np.ndarray:
+    """From every non-background cell, a line of its colour to the border in each direction of
+    `directions` (letters of 'udlr'), over background cells only."""
+    out = g.copy()
+    steps = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1)}
+    h, w = g.shape
+    rr, cc = np.nonzero(g != bg)
+    if len(rr) == 0 or len(rr) > 40:
+        raise Reject("no cells, or too many to draw from")
+    for r, c in zip(rr, cc):
+        for d in directions:
+            dr, dc = steps[d]
+            y, x = r + dr, c + dc
+            while 0 <= y < h and 0 <= x < w and g[y, x] == bg:
+                if out[y, x] == bg:
+                    out[y, x] = g[r, c]
+                y, x = y + dr, x + dc
+    return out
+
+
+def connect_pairs(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """A line between every two cells of the same colour on one row or column, over background."""
+    out = g.copy()
+    found = False
+    for grid, res in ((g, out), (g.T, out.T)):
+        for r in range(grid.shape[0]):
+            row = grid[r]
+            for c in np.unique(row[row != bg]):
+                idx = np.nonzero(row == c)[0]
+                for a, b in zip(idx, idx[1:]):
+                    seg = res[r, a + 1:b]
+                    if b > a + 1 and (row[a + 1:b] == bg).all():
+                        seg[seg == bg] = c
+                        found = True
+    if not found:
+        raise Reject("no pairs to connect")
+    return out
+
+
+SYMMETRIZE = {
+    "h": lambda g: g[:, ::-1],
+    "v": lambda g: g[::-1],
+    "hv": lambda g: g[::-1, ::-1],
+    "diag": lambda g: g.T,
+    "rot90": lambda g: np.rot90(g),
+}
+
+
+def symmetrize(g: np.ndarray, how: str, bg: int = 0) -> np.ndarray:
+    """The grid painted over with its own mirror image (or quarter turn): background cells take the
+    colour their mirror has, so a partly drawn symmetric figure is completed."""
+    other = SYMMETRIZE[how](g)
+    if other.shape != g.shape:
+        raise Reject("not square")
+    return overlay(g, other, bg)

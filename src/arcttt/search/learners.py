@@ -1,0 +1,228 @@
+"""The last step of a program, with parameters inferred from the demonstrations instead of enumerated.
+
+Given what a partial program makes of every demonstration input, each learner tries to finish it
+into the demonstration outputs: unchanged (exact), with a colour map, with a rule from each cell's
+neighbourhood to its new colour, by recolouring whole objects by one of their properties, or with a
+constant answer. A learner returns the finished program's last call, or None.
+
+The rule tables are taken from the demonstrations alone. A table must also cover what it will meet
+on the test inputs (every neighbourhood, every property value), or the program is not used: a rule
+that would have to guess is not a verified program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dsl.analysis import objects
+from ..dsl.reject import Reject
+from .program import primitive
+
+# ---------------------------------------------------------------- the primitives learners produce
+
+
+@primitive("recolour")
+def recolour(g: np.ndarray, mapping: dict) -> np.ndarray:
+    """Each colour in `mapping` becomes its value; other colours stay."""
+    lut = np.arange(256, dtype=np.uint8)
+    for a, b in mapping.items():
+        lut[a] = b
+    return lut[g]
+
+
+def neighbourhood(g: np.ndarray, kind: str) -> np.ndarray:
+    """Per cell, its feature vector: 'n4' its colour and its 4 neighbours', 'n8' its 3 x 3 block
+    (outside the grid counts as 255)."""
+    p = np.pad(g.astype(np.int16), 1, constant_values=255)
+    h, w = g.shape
+    if kind == "n4":
+        offsets = ((1, 1), (0, 1), (2, 1), (1, 0), (1, 2))
+    else:
+        offsets = tuple((r, c) for r in range(3) for c in range(3))
+    return np.stack([p[r:r + h, c:c + w] for r, c in offsets], axis=-1)
+
+
+def _keys(features: np.ndarray) -> list[tuple]:
+    return [tuple(int(v) for v in f) for f in features.reshape(-1, features.shape[-1])]
+
+
+@primitive("local_rule")
+def local_rule(g: np.ndarray, kind: str, changes: dict) -> np.ndarray:
+    """Cells whose neighbourhood (see `neighbourhood`) is a key of `changes` take its colour."""
+    out = g.copy().ravel()
+    for i, key in enumerate(_keys(neighbourhood(g, kind))):
+        if key in changes:
+            out[i] = changes[key]
+    return out.reshape(g.shape)
+
+
+OBJECT_PROPERTIES = ("size", "size_rank", "colour", "height", "width", "is_rectangle", "touches_border", "shape")
+
+
+def object_property(o, prop: str, grid: np.ndarray, ranks: dict) -> object:
+    h, w = grid.shape
+    if prop == "size":
+        return o.size
+    if prop == "size_rank":
+        return ranks[o.size]
+    if prop == "colour":
+        return o.colour
+    if prop == "height":
+        return o.shape[0]
+    if prop == "width":
+        return o.shape[1]
+    if prop == "is_rectangle":
+        return bool(o.mask.all())
+    if prop == "touches_border":
+        return o.r == 0 or o.c == 0 or o.r + o.shape[0] == h or o.c + o.shape[1] == w
+    return (o.shape, o.mask.tobytes().hex())
+
+
+def _size_ranks(objs) -> dict:
+    return {s: i for i, s in enumerate(sorted({o.size for o in objs}, reverse=True))}
+
+
+@primitive("recolour_objects")
+def recolour_objects(g: np.ndarray, prop: str, table: dict) -> np.ndarray:
+    """Each object (4-connected cells of any non-background colour) takes the colour `table` gives its
+    property; objects whose property is not in the table stay."""
+    out = g.copy()
+    objs = objects(g, by_colour=False)
+    ranks = _size_ranks(objs)
+    for o in objs:
+        value = object_property(o, prop, g, ranks)
+        if value in table:
+            o.crop(out)[o.mask] = table[value]
+    return out
+
+
+@primitive("constant")
+def constant(g: np.ndarray, grid: tuple) -> np.ndarray:
+    """The same grid whatever the input."""
+    return np.array(grid, dtype=np.uint8)
+
+
+# ---------------------------------------------------------------- learners
+
+
+@dataclass
+class Finish:
+    """How a learner finishes a program: the call to add, its cost, and a test-time check."""
+
+    fn: str
+    literals: tuple
+    cost: int
+    covers: object = None  # callable(state grid on a test input) -> bool
+
+
+def _same_shapes(outs, targets) -> bool:
+    return all(o.shape == t.shape for o, t in zip(outs, targets))
+
+
+def learn_exact(outs, targets) -> Finish | None:
+    if _same_shapes(outs, targets) and all(np.array_equal(o, t) for o, t in zip(outs, targets)):
+        return Finish("", (), 0)
+    return None
+
+
+def learn_colour_map(outs, targets) -> Finish | None:
+    if not _same_shapes(outs, targets):
+        return None
+    mapping: dict[int, int] = {}
+    for o, t in zip(outs, targets):
+        for a, b in zip(o.ravel().tolist(), t.ravel().tolist()):
+            if mapping.setdefault(a, b) != b:
+                return None
+    changes = {a: b for a, b in sorted(mapping.items()) if a != b}
+    if not changes:
+        return None
+    seen = set(mapping)
+    return Finish("recolour", (changes,), 1, lambda g: set(np.unique(g).tolist()) <= seen)
+
+
+def learn_local_rule(outs, targets, kind: str) -> Finish | None:
+    if not _same_shapes(outs, targets):
+        return None
+    table: dict[tuple, int] = {}
+    for o, t in zip(outs, targets):
+        for key, v in zip(_keys(neighbourhood(o, kind)), t.ravel().tolist()):
+            if table.setdefault(key, v) != v:
+                return None
+    changes = {k: v for k, v in table.items() if k[len(k) // 2 if kind == "n8" else 0] != v}
+    if not changes or len(changes) > MAX_RULE_ENTRIES:
+        return None
+    seen = set(table)
+    return Finish("local_rule", (kind, changes), 2 if kind == "n4" else 3,
+                  lambda g: set(_keys(neighbourhood(g, kind))) <= seen)
+
+
+MAX_RULE_ENTRIES = 40
+"""A neighbourhood rule that needs more changed entries than this is too specific to trust."""
+
+
+def learn_object_recolour(outs, targets, prop: str) -> Finish | None:
+    if not _same_shapes(outs, targets):
+        return None
+    table: dict = {}
+    for o, t in zip(outs, targets):
+        objs = objects(o, by_colour=False)
+        if not objs:
+            return None
+        covered = np.zeros(o.shape, bool)
+        ranks = _size_ranks(objs)
+        for ob in objs:
+            cells = ob.crop(t)[ob.mask]
+            if (cells != cells[0]).any():
+                return None
+            if table.setdefault(object_property(ob, prop, o, ranks), int(cells[0])) != int(cells[0]):
+                return None
+            ob.crop(covered)[ob.mask] = True
+        if not np.array_equal(o[~covered], t[~covered]):
+            return None
+    if all(isinstance(k, tuple) for k in table) and prop != "shape":
+        return None
+    seen = set(table)
+
+    def covers(g):
+        objs = objects(g, by_colour=False)
+        ranks = _size_ranks(objs)
+        return all(object_property(ob, prop, g, ranks) in seen for ob in objs)
+
+    return Finish("recolour_objects", (prop, table), 2, covers)
+
+
+def learn_constant(outs, targets) -> Finish | None:
+    first = targets[0]
+    if len(targets) >= 2 and all(np.array_equal(t, first) for t in targets[1:]):
+        return Finish("constant", (tuple(tuple(int(v) for v in row) for row in first),), 1)
+    return None
+
+
+def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> list[Finish]:
+    """Every learner's finish of a partial program with outputs `outs` (the richer learners only on
+    short programs: they fit almost anything given enough tries)."""
+    found = []
+    for learner in (learn_exact, learn_colour_map):
+        f = learner(outs, targets)
+        if f is not None:
+            found.append(f)
+    if found and found[0].cost == 0:
+        return found[:1]
+    if depth <= 1:
+        for prop in OBJECT_PROPERTIES:
+            f = learn_object_recolour(outs, targets, prop)
+            if f is not None:
+                found.append(f)
+                break
+    if depth == 0:  # a neighbourhood rule on top of another step fits demonstrations by accident too easily
+        for kind in ("n4", "n8"):
+            f = learn_local_rule(outs, targets, kind)
+            if f is not None:
+                found.append(f)
+                break
+    return found
+
+
+__all__ = ["Finish", "finishes", "learn_constant", "Reject"]

@@ -1,0 +1,122 @@
+"""The search's catalogue of grid -> grid steps: the generator's train families and the dsl's extras.
+
+Every train family of arcttt.train.generators is a primitive here under its own name, called with
+the family's parameters as keywords (``gravity(x, dir='down')``): the rule that generates a family's
+training tasks is the very step the search tries. A family's parameters are enumerated: keys with a
+few values (an axis, a direction, a factor) over the values its sampler draws, colour keys over the
+colours the task's demonstrations use. Families whose parameters are tables (a colour map, a size ->
+colour map) are left to the final learners (arcttt.search.learners), which infer such tables.
+Held-out families are not used: they measure transfer, and a search that knew them would not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from ..dsl import grid_ops
+from ..dsl.reject import Reject
+from ..train.generators import get_family, list_families
+from .program import PRIMITIVES, Call, Program, primitive
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instantiated primitive: fn(grid, **keywords). `inner`: whether it is tried after another step
+    too (the structural steps: symmetries, crops, colour filters, gravity, parts), or only first."""
+
+    fn: str
+    keywords: tuple[tuple[str, object], ...] = ()
+    inner: bool = True
+
+    def wrap(self, program: Program) -> Call:
+        return Call(self.fn, program, (), self.keywords)
+
+    def apply(self, grid: np.ndarray) -> np.ndarray:
+        return PRIMITIVES[self.fn](grid, **dict(self.keywords))
+
+
+def _family_primitive(fam):
+    def call(grid: np.ndarray, **params) -> np.ndarray:
+        return fam.rule(grid, params)
+    return call
+
+
+INNER_GROUPS = ("geometry", "colour")
+"""Generator groups whose steps are also tried after another step (the others only come first)."""
+
+COLOUR_KEY_MIN_VALUES = 8
+"""A parameter whose sampled values are integers 0-9, at least this many distinct, is a colour."""
+
+
+@cache
+def family_spaces() -> dict[str, tuple[dict[str, tuple], tuple[str, ...], bool]]:
+    """Family name -> (enumerable key -> values, colour keys, whether a colour key may be 0), for every
+    train family whose parameters are all scalars, with at most two colour keys."""
+    out = {}
+    for fam in list_families("train"):
+        if fam.group == "composed":  # compositions of other families: the search composes them itself
+            continue
+        seen: dict[str, set] = {}
+        usable = True
+        for seed in range(64):
+            rng = np.random.default_rng(seed)
+            try:
+                params = fam.sample_params(rng, seed / 64)
+            except Reject:
+                continue
+            for k, v in params.items():
+                if isinstance(v, (dict, list, tuple, np.ndarray)):
+                    usable = False
+                    break
+                seen.setdefault(k, set()).add(v if not isinstance(v, np.generic) else v.item())
+        if not usable:
+            continue
+        colour_keys = tuple(k for k, vs in seen.items() if len(vs) >= COLOUR_KEY_MIN_VALUES
+                            and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 9 for v in vs))
+        if len(colour_keys) > 2:
+            continue
+        declared = fam.variants or {}
+        enum = {k: tuple(declared.get(k) or sorted(vs, key=repr)) for k, vs in seen.items() if k not in colour_keys}
+        zero_ok = any(0 in seen[k] for k in colour_keys)
+        out[fam.name] = (enum, colour_keys, zero_ok)
+        primitive(fam.name)(_family_primitive(fam))
+    return out
+
+
+def family_steps(colours: list[int]) -> list[Step]:
+    """Every instantiation of every searchable family, colour keys over `colours` (the task's)."""
+    steps = []
+    for name, (enum, colour_keys, zero_ok) in family_spaces().items():
+        keys = list(enum)
+        cols = [c for c in colours if zero_ok or c != 0]
+        for values in itertools.product(*(enum[k] for k in keys)):
+            for cvals in itertools.permutations(cols, len(colour_keys)):
+                kw = tuple(sorted(zip(keys + list(colour_keys), list(values) + list(cvals))))
+                steps.append(Step(name, kw, inner=get_family(name).group in INNER_GROUPS))
+    return steps
+
+
+# ---------------------------------------------------------------- the dsl's extras
+
+for _name, _fn in (("combine_parts", grid_ops.combine_parts), ("overlay_parts", grid_ops.overlay_parts),
+                   ("odd_part", grid_ops.odd_part), ("fill_enclosed_mark", grid_ops.fill_enclosed),
+                   ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
+                   ("symmetrize", grid_ops.symmetrize)):
+    primitive(_name)(_fn)
+
+
+def extra_steps() -> list[Step]:
+    steps = [Step("combine_parts", (("op", op),)) for op in grid_ops.LOGIC]
+    steps += [Step("overlay_parts"), Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs")]
+    steps += [Step("rays", (("directions", d),)) for d in ("u", "d", "l", "r", "ud", "lr", "udlr")]
+    steps += [Step("symmetrize", (("how", h),)) for h in grid_ops.SYMMETRIZE]
+    return steps
+
+
+def all_steps(colours: list[int]) -> list[Step]:
+    """The catalogue for a task whose demonstrations use `colours`."""
+    return family_steps(colours) + extra_steps()
