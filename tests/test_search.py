@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import grids
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,8 +18,9 @@ from arcttt.search import engine
 from arcttt.search.config import SearchConfig
 from arcttt.search.learners import recolour
 from arcttt.search.ops import Step, family_spaces
-from arcttt.search.program import X, Call, parse, run
+from arcttt.search.program import Call, X, parse, run
 from arcttt.train.generators import generate_task
+from conftest import grids
 
 # ---------------------------------------------------------------- primitives
 

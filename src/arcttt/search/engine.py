@@ -26,7 +26,7 @@ from ..dsl.grid_ops import MARK
 from .config import SearchConfig
 from .learners import finishes, learn_constant
 from .ops import Step, all_steps
-from .program import X, Call, Program, parse, run, size
+from .program import Call, Program, X, parse, run, size
 
 clock = time.perf_counter
 """The search's clock (tests replace it with a simulated one)."""

@@ -23,8 +23,8 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from ...data.tasks import MAX_SIDE, Pair, Task
-from ...errors import ArcTTTError
 from ...dsl.reject import Reject
+from ...errors import ArcTTTError
 
 SPLITS = ("train", "held-out")
 
