@@ -266,3 +266,37 @@ def test_a_setting_added_later_resumes_while_it_keeps_its_default(runs, tmp_path
     (out / "config.json").write_text(json.dumps(saved))
     with pytest.raises(ArcTTTError, match="backend: None -> 'vllm'"):
         RunDir(out).prepare(replace(cfg, backend="vllm"))
+
+
+def test_ensemble_live_and_combined_agree_and_search_needs_no_model(dataset, tiny_model_dir, tmp_path):
+    """Verified programs answer first and TTT fills the rest, live or from two finished runs."""
+    import shutil
+
+    folder = tmp_path / "tasks"
+    shutil.copytree(dataset, folder)
+    rng = np.random.default_rng(0)
+    noise = {"train": [{"input": rng.integers(1, 10, (2, 2)).tolist(), "output": rng.integers(1, 10, (1, 3)).tolist()}
+                       for _ in range(3)], "test": [{"input": [[1, 2], [3, 4]], "output": [[5, 6, 7]]}]}
+    (folder / "noise.json").write_text(json.dumps(noise))  # no program explains it: TTT answers alone
+    flags = (*ttt_flags(steps=8), "--search-seconds", "5")
+    runs = {}
+    for solver in ("search", "ttt", "ensemble"):
+        model = tmp_path / "no-such-model" if solver == "search" else tiny_model_dir  # the search loads no model
+        rc, runs[solver] = solve(folder, model, tmp_path / solver, "--solver", solver, *flags)
+        assert rc == 0 and runs[solver]["finished"] == N_TASKS + 1
+    assert main(["combine", str(tmp_path / "search"), str(tmp_path / "ttt"), "--out", str(tmp_path / "comb")]) == 0
+    combined = json.loads((tmp_path / "comb" / "summary.json").read_text())
+    for tid in [f"cmap{i}" for i in range(N_TASKS)] + ["noise"]:
+        live = json.loads((tmp_path / "ensemble" / "results" / f"{tid}.json").read_text())
+        comb = json.loads((tmp_path / "comb" / "results" / f"{tid}.json").read_text())
+        assert live["attempts"] == comb["attempts"] and live["solver"] == comb["solver"], tid
+        assert live["solver"][0][0] == ("ttt" if tid == "noise" else "search")
+        if tid != "noise":
+            assert live["programs"][0].startswith("recolour(x, {")
+    solved = {name: set(s["score"]["solved"]) for name, s in runs.items()}
+    assert set(combined["score"]["solved"]) == solved["ensemble"] >= solved["search"] | (solved["ttt"] - {"noise"})
+    assert json.loads((tmp_path / "comb" / "config.json").read_text())["solver"] == "ensemble"
+    with pytest.raises(ArcTTTError, match="one run with --solver search"):
+        from arcttt.run.combine import combine
+
+        combine(str(tmp_path / "ttt"), str(tmp_path / "ensemble"), str(tmp_path / "bad"))
