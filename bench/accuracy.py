@@ -29,8 +29,10 @@ from pathlib import Path
 from arcttt.method.config import TTT_MODES, InferenceConfig, TTTConfig
 from arcttt.method.scoring import ordered_levels, write_json_atomic
 from arcttt.models import DEFAULT_MODEL
+from arcttt.run.combine import combine
 from arcttt.run.config import ExecutorConfig, SolveConfig
 from arcttt.run.solve import solve_dataset
+from arcttt.search.config import SearchConfig
 from arcttt.train.finetune import pair_keys, recorded_training_pool
 from arcttt.train.generators import generate_task, list_families
 
@@ -39,14 +41,19 @@ WHOLE_SETS = {"arc1-eval": "arc1/eval", "arc2-eval": "arc2/eval", "arc1-train": 
 """Whole bundled sets as suites (arc1-train is search's design set; the shipped model trained on it)."""
 
 
+ENSEMBLE = "ensemble"
+"""Not a run of its own: the combination of the 'search only' and 'TTT + voting' runs (arcttt combine)."""
+
+
 def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
-    """name -> (TTT config, inference config, voting method)."""
+    """name -> (TTT config, inference config, voting method); 'search only' runs the search alone."""
     identity_only = InferenceConfig(transforms=("identity",), orders=1)
     augmented = InferenceConfig()
     out = {
         "fine-tuned only": (replace(ttt_defaults, mode="none"), identity_only, "hierarchical"),
         "fine-tuned + voting": (replace(ttt_defaults, mode="none"), augmented, "hierarchical"),
         "TTT + voting": (ttt_defaults, augmented, "hierarchical"),
+        "search only": (ttt_defaults, augmented, "hierarchical"),
     }
     if ablations:
         d = ttt_defaults.data
@@ -112,13 +119,28 @@ def heldout_folder(root: Path, model: str, per_family: int, seed: int) -> Path:
 def commit() -> str:
     """The checked-out commit, with '-dirty' when tracked files differ from it."""
     try:
+        here = Path(__file__).parent  # the checkout's, wherever the bench runs from
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+                              check=True, cwd=here).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, check=True).stdout.strip()
+                               text=True, check=True, cwd=here).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def run_dir(runs: Path, model: str, suite: str, setting: str) -> Path:
+    slug = setting.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
+    return runs / Path(model).name / suite / slug
+
+
+def solved_by(rows: list[dict], suite: str) -> dict | None:
+    """How many tasks of a suite only the search, only TTT, or both solve (when both ran)."""
+    got = {r["setting"]: set(r["score"]["solved"]) for r in rows if r["suite"] == suite}
+    if "search only" not in got or "TTT + voting" not in got:
+        return None
+    search, ttt = got["search only"], got["TTT + voting"]
+    return {"only search": len(search - ttt), "only TTT": len(ttt - search), "both": len(search & ttt)}
 
 
 def publish(name: str, report: dict, table: str) -> None:
@@ -141,6 +163,10 @@ def markdown(report: dict) -> str:
         lines.append(f"| {row['suite']} | {row['setting']} | {s['tasks_correct']}/{s['tasks_total']} | "
                      f"{100 * s['task_accuracy']:.1f}% | {100 * s['output_accuracy']:.1f}% | "
                      f"{row['seconds_per_task']} | {levels} |")
+        if row.get("overlap"):
+            o = row["overlap"]
+            lines.append(f"| {row['suite']} | solved by | only search {o['only search']}, only TTT {o['only TTT']}, "
+                         f"both {o['both']} | | | | |")
     lines += ["", f"Command: `{report['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -163,6 +189,8 @@ def main(argv=None) -> int:
     p.add_argument("--ttt-mode", default=TTTConfig().mode, choices=TTT_MODES,
                    help="TTT of the TTT settings: auto (full for small models, else LoRA), lora (the paper), full ...")
     p.add_argument("--ttt-epochs", type=float, default=TTTConfig().epochs)
+    p.add_argument("--search-seconds", type=float, default=SearchConfig().seconds,
+                   help="program search budget per task (the 'search only' setting)")
     p.add_argument("--workers", type=int, default=1,
                    help="solve tasks in this many local processes (--threads each, default cores / workers); "
                         "the shared-adapter setting always runs serially")
@@ -181,23 +209,33 @@ def main(argv=None) -> int:
         else:
             dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
         ttt_defaults = TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs)
-        for name, (ttt, inf, voting) in settings(ttt_defaults, args.ablations).items():
+        for name, (ttt, inf, voting) in [*settings(ttt_defaults, args.ablations).items(), (ENSEMBLE, (None,) * 3)]:
             if args.only and name not in args.only:
                 continue
-            slug = name.lower().replace(" ", "-").replace(",", "").replace("+", "plus")
-            out = runs / Path(args.model).name / suite / slug
-            executor = ExecutorConfig()
-            if args.workers > 1 and ttt.mode != "shared":
-                executor = ExecutorConfig("processes", workers=args.workers)
-            config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out),
-                                 seed=args.seed, ttt=ttt, inference=inf, voting=voting, max_tasks=args.max_tasks,
-                                 threads=args.threads, executor=executor)
+            out = run_dir(runs, args.model, suite, name)
             print(f"== {suite}: {name}", flush=True)
-            summary = solve_dataset(config)
-            rows.append({"suite": suite, "setting": name, "run": config.out, "score": summary["score"],
+            if name == ENSEMBLE:
+                parts = [run_dir(runs, args.model, suite, n) for n in ("search only", "TTT + voting")]
+                if not all((p / "summary.json").is_file() for p in parts):
+                    print("   skipped: needs finished 'search only' and 'TTT + voting' runs of this suite")
+                    continue
+                summary = combine(str(parts[0]), str(parts[1]), str(out))
+            else:
+                executor = ExecutorConfig()
+                if args.workers > 1 and ttt.mode != "shared":
+                    executor = ExecutorConfig("processes", workers=args.workers)
+                config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out), seed=args.seed,
+                                     solver="search" if name == "search only" else "ttt", ttt=ttt, inference=inf,
+                                     voting=voting, max_tasks=args.max_tasks, threads=args.threads,
+                                     executor=executor, search=SearchConfig(seconds=args.search_seconds))
+                summary = solve_dataset(config)
+            rows.append({"suite": suite, "setting": name, "run": str(out), "score": summary["score"],
                          "failed": len(summary["failed"]),
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
+        overlap = solved_by(rows, suite)
+        if overlap:
+            rows[-1]["overlap"] = overlap
     report = {"model": args.model, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "python bench/accuracy.py " + shlex.join(sys.argv[1:] if argv is None else argv),
               "rows": rows}
