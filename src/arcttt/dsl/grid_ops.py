@@ -178,18 +178,21 @@ def fill_enclosed(g: np.ndarray, colour: int = MARK, bg: int = 0) -> np.ndarray:
 def split_parts(g: np.ndarray) -> list[np.ndarray]:
     """The parts between full rows or columns of one colour (the separator), left to right, top to bottom.
     Rejects a grid without separators or with parts of different shapes."""
+    return _split(g)[0]
+
+
+def _split(g: np.ndarray) -> tuple[list[np.ndarray], int, int]:
+    """split_parts, and how many rows and columns of parts there are."""
     h, w = g.shape
     for c in np.unique(g):
         rows = [r for r in range(h) if (g[r] == c).all()]
         cols = [k for k in range(w) if (g[:, k] == c).all()]
         if not rows and not cols or len(rows) == h or len(cols) == w:
             continue
-        parts = []
-        for r0, r1 in _spans(rows, h):
-            for c0, c1 in _spans(cols, w):
-                parts.append(g[r0:r1, c0:c1])
+        row_spans, col_spans = _spans(rows, h), _spans(cols, w)
+        parts = [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
         if len(parts) >= 2 and len({p.shape for p in parts}) == 1:
-            return parts
+            return parts, len(row_spans), len(col_spans)
     raise Reject("no separator lines")
 
 
@@ -294,3 +297,52 @@ def symmetrize(g: np.ndarray, how: str, bg: int = 0) -> np.ndarray:
     if other.shape != g.shape:
         raise Reject("not square")
     return overlay(g, other, bg)
+
+
+def parts_summary(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """One cell per part (split_parts), in the parts' layout, of the part's most common colour other
+    than the background (background for an empty part)."""
+    parts, rows, cols = _split(g)
+    out = np.full((rows, cols), bg, np.uint8)
+    for i, p in enumerate(parts):
+        counts = np.bincount(p.ravel(), minlength=10)
+        counts[bg] = 0
+        if counts.any():
+            out[i // cols, i % cols] = counts.argmax()
+    return out
+
+
+def compress(g: np.ndarray) -> np.ndarray:
+    """Runs of identical consecutive rows, then of identical consecutive columns, each kept once."""
+    keep_r = [0] + [r for r in range(1, g.shape[0]) if not np.array_equal(g[r], g[r - 1])]
+    g = g[keep_r]
+    keep_c = [0] + [c for c in range(1, g.shape[1]) if not np.array_equal(g[:, c], g[:, c - 1])]
+    return g[:, keep_c].copy()
+
+
+def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
+    """Cells of the mask colour filled from a 2-D periodic pattern: the smallest periods (rows, columns)
+    under which every other cell agrees with the cells one period away."""
+    m = g == mask
+    if not m.any() or m.all():
+        raise Reject("nothing masked")
+    h, w = g.shape
+    for area, ph, pw in sorted((ph * pw, ph, pw) for ph in range(1, min(max_period, h) + 1)
+                               for pw in range(1, min(max_period, w) + 1)):
+        if ph == h and pw == w:
+            continue
+        tile = np.full((ph, pw), -1, np.int16)
+        ok = True
+        for r in range(ph):
+            for c in range(pw):
+                vals = g[r::ph, c::pw][~m[r::ph, c::pw]]
+                if len(vals) == 0 or (vals != vals[0]).any():
+                    ok = False
+                    break
+                tile[r, c] = vals[0]
+            if not ok:
+                break
+        if ok:
+            full = np.tile(tile, (h // ph + 1, w // pw + 1))[:h, :w]
+            return np.where(m, full, g).astype(np.uint8)
+    raise Reject("no period explains the unmasked cells")

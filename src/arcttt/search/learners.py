@@ -98,6 +98,23 @@ def recolour_objects(g: np.ndarray, prop: str, table: dict) -> np.ndarray:
     return out
 
 
+SYMMETRIES = {
+    "identity": lambda g: g, "rot90": lambda g: np.rot90(g, 1), "rot180": lambda g: np.rot90(g, 2),
+    "rot270": lambda g: np.rot90(g, 3), "flip_h": lambda g: g[:, ::-1], "flip_v": lambda g: g[::-1],
+    "transpose": lambda g: g.T, "antitranspose": lambda g: np.rot90(g, 2).T,
+}
+
+
+@primitive("blocks")
+def blocks(g: np.ndarray, layout: tuple) -> np.ndarray:
+    """A grid of blocks, each the input under one symmetry (a name of SYMMETRIES) or empty ('blank');
+    layout holds one row of names per row of blocks."""
+    views = {name: fn(g) for name, fn in SYMMETRIES.items()}
+    if any(v.shape != g.shape for name, v in views.items() if any(name in row for row in layout)):
+        raise Reject("a quarter turn of a non-square grid does not fit its block")
+    return np.block([[views[name] if name != "blank" else np.zeros_like(g) for name in row] for row in layout])
+
+
 @primitive("constant")
 def constant(g: np.ndarray, grid: tuple) -> np.ndarray:
     """The same grid whatever the input."""
@@ -193,6 +210,38 @@ def learn_object_recolour(outs, targets, prop: str) -> Finish | None:
     return Finish("recolour_objects", (prop, table), 2, covers)
 
 
+def learn_blocks(outs, targets) -> Finish | None:
+    """Outputs made of a x b blocks of the grid's size, each block always the same symmetry of it."""
+    ratios = {(t.shape[0] / o.shape[0], t.shape[1] / o.shape[1]) for o, t in zip(outs, targets)}
+    if len(ratios) != 1:
+        return None
+    a, b = ratios.pop()
+    if a != int(a) or b != int(b) or (a, b) == (1, 1) or a * b > 16:
+        return None
+    a, b = int(a), int(b)
+    layout = []
+    for i in range(a):
+        row = []
+        for j in range(b):
+            for name in (*SYMMETRIES, "blank"):
+                if all(_block_fits(o, t, i, j, name) for o, t in zip(outs, targets)):
+                    row.append(name)
+                    break
+            else:
+                return None
+        layout.append(tuple(row))
+    return Finish("blocks", (tuple(layout),), 2)
+
+
+def _block_fits(o: np.ndarray, t: np.ndarray, i: int, j: int, name: str) -> bool:
+    h, w = o.shape
+    block = t[i * h:(i + 1) * h, j * w:(j + 1) * w]
+    if name == "blank":
+        return not block.any()
+    view = SYMMETRIES[name](o)
+    return view.shape == block.shape and np.array_equal(view, block)
+
+
 def learn_constant(outs, targets) -> Finish | None:
     first = targets[0]
     if len(targets) >= 2 and all(np.array_equal(t, first) for t in targets[1:]):
@@ -211,6 +260,9 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
     if found and found[0].cost == 0:
         return found[:1]
     if depth <= 1:
+        f = learn_blocks(outs, targets)
+        if f is not None:
+            found.append(f)
         for prop in OBJECT_PROPERTIES:
             f = learn_object_recolour(outs, targets, prop)
             if f is not None:

@@ -18,6 +18,7 @@ from functools import cache
 import numpy as np
 
 from ..dsl import grid_ops
+from ..dsl import objects as dsl_objects
 from ..dsl.reject import Reject
 from ..train.generators import get_family, list_families
 from .program import PRIMITIVES, Call, Program, primitive
@@ -105,13 +106,21 @@ def family_steps(colours: list[int]) -> list[Step]:
 for _name, _fn in (("combine_parts", grid_ops.combine_parts), ("overlay_parts", grid_ops.overlay_parts),
                    ("odd_part", grid_ops.odd_part), ("fill_enclosed_mark", grid_ops.fill_enclosed),
                    ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
-                   ("symmetrize", grid_ops.symmetrize)):
+                   ("symmetrize", grid_ops.symmetrize), ("parts_summary", grid_ops.parts_summary),
+                   ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
+                   ("self_similar", dsl_objects.self_similar), ("compress", grid_ops.compress),
+                   ("fill_periodic", grid_ops.fill_periodic)):
     primitive(_name)(_fn)
 
 
-def extra_steps() -> list[Step]:
+def extra_steps(colours: list[int]) -> list[Step]:
     steps = [Step("combine_parts", (("op", op),)) for op in grid_ops.LOGIC]
-    steps += [Step("overlay_parts"), Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs")]
+    steps += [Step("overlay_parts"), Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
+              Step("parts_summary"), Step("self_similar"), Step("compress")]
+    steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
+    steps += [Step("crop_object", (("by_colour", by_colour), ("diag", diag), ("select", select)))
+              for select in dsl_objects.SELECTORS for by_colour in (False, True) for diag in (False, True)]
+    steps += [Step("crop_colour", (("c", c), ("inside", inside))) for c in colours if c for inside in (False, True)]
     steps += [Step("rays", (("directions", d),)) for d in ("u", "d", "l", "r", "ud", "lr", "udlr")]
     steps += [Step("symmetrize", (("how", h),)) for h in grid_ops.SYMMETRIZE]
     return steps
@@ -119,4 +128,4 @@ def extra_steps() -> list[Step]:
 
 def all_steps(colours: list[int]) -> list[Step]:
     """The catalogue for a task whose demonstrations use `colours`."""
-    return family_steps(colours) + extra_steps()
+    return family_steps(colours) + extra_steps(colours)
