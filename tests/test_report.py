@@ -57,7 +57,9 @@ def _record(task_id, attempts, candidates=None, status="ok", error=None, **extra
 
 
 RECORDS = [
-    _record("aa_solved", [[[[3, 2], [1, 9]], [[0, 0], [0, 0]]]], solver=["dfs"],
+    _record("aa_solved", [[[[3, 2], [1, 9]], [[0, 0], [0, 0]]]], sampler=["dfs"], solver=[["search", "ttt"]],
+            search={"states": 12, "seconds": 0.5, "stopped": "found",
+                    "programs": [{"program": "rotate(x, k=2)", "cost": 1}]},
             program="def solve(g):\n    return g[::-1, ::-1]  # <b>not bold</b>"),
     _record("bb_unsolved", [[[[2, 0, 0]], [[1, 1, 0]]]],
             candidates=[[_candidate([[2, 0, 0]], 4, -0.2, ["identity", "rot180"]), _candidate([[1, 1, 0]], 3, -1.0),
@@ -144,7 +146,9 @@ def test_text_is_escaped_and_extras_shown(run_dir):
     page = render_report(run_dir)
     assert "<script>alert" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert page.count("<script>") == 1  # the page's own filter
-    assert "&lt;b&gt;not bold&lt;/b&gt;" in page and "<b>solver</b>" in page
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page and "<b>sampler</b>" in page
+    assert "attempt 1 \u2713 (search)" in page and "attempt 2" in page and "(ttt)" in page  # who answered
+    assert "program search" in page and "cost 1  rotate(x, k=2)" in page
     assert "Traceback (most recent call last)" in page
 
 

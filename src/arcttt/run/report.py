@@ -41,7 +41,8 @@ from ..errors import ArcTTTError
 from ..method.scoring import ordered_levels
 
 STATUSES = ("solved", "unsolved", "failed", "unknown", "pending")
-RECORD_KEYS = {"task_id", "status", "error", "traceback", "attempts", "candidates", "timings", "ttt", "inference"}
+RECORD_KEYS = {"task_id", "status", "error", "traceback", "attempts", "candidates", "timings", "ttt", "inference",
+               "solver", "search", "programs"}
 """Record fields drawn in their own place; any other top-level key is shown as key/value text."""
 
 PAGE_CSS = """
@@ -174,14 +175,16 @@ def task_status(record: dict | None, truth: list | None, scored_solved: set[str]
     return "unknown"
 
 
-def _test_html(i: int, test_input: Any, truth: Any, attempts: list, candidates: list) -> str:
-    """One test input: the input, the truth, both attempts (marked when the truth is known), the candidates."""
+def _test_html(i: int, test_input: Any, truth: Any, attempts: list, candidates: list, sources: list = ()) -> str:
+    """One test input: the input, the truth, both attempts (marked when the truth is known, and named by the
+    solver that gave them), the candidates."""
     figs = [_figure(test_input, "input")] if test_input is not None else []
     if truth is not None:
         figs.append(_figure(truth, "truth"))
     for j, a in enumerate(attempts[:2]):
         mark, cls = ("", "") if truth is None else ((" \u2713", "right") if _same(a, truth) else (" \u2717", "wrong"))
-        figs.append(_figure(a, f"attempt {j + 1}{mark}", cls))
+        source = f" ({sources[j]})" if j < len(sources) else ""
+        figs.append(_figure(a, f"attempt {j + 1}{mark}{source}", cls))
     if not attempts:
         figs.append('<span class="note">no attempts</span>')
     out = [f'<h3>test {i + 1}</h3><div class="row">{"".join(figs)}</div>']
@@ -219,15 +222,20 @@ def _card(task_id: str, task: Task | None, record: dict | None, status: str, lev
         pairs = [f'<div class="pair">{grid_html(p.input, 120)}<span>&rarr;</span>{grid_html(p.output, 120)}</div>'
                  for p in task.train]
         out.append(f'<h3>demonstrations</h3><div class="row">{"".join(pairs)}</div>')
-    attempts, candidates = rec.get("attempts") or [], rec.get("candidates") or []
+    attempts, candidates, solvers = rec.get("attempts") or [], rec.get("candidates") or [], rec.get("solver") or []
     n_tests = len(task.test) if task is not None else max(len(attempts), len(candidates))
     for i in range(n_tests):
         pair = task.test[i] if task is not None else None
         out.append(_test_html(i, None if pair is None else pair.input, None if pair is None else pair.output,
-                              attempts[i] if i < len(attempts) else [], candidates[i] if i < len(candidates) else []))
+                              attempts[i] if i < len(attempts) else [], candidates[i] if i < len(candidates) else [],
+                              solvers[i] if i < len(solvers) else []))
     if record is None:
         out.append('<p class="note">no record yet: the task has not finished</p>')
     out.append('</div><div class="side">')
+    found = rec.get("search")
+    if isinstance(found, dict):
+        programs = "\n".join(f"cost {p['cost']}  {p['program']}" for p in found.get("programs", [])) or "none found"
+        out.append(f"<h3>program search</h3>{_kv(found, skip=('programs',))}<pre>{esc(programs)}</pre>")
     ttt = rec.get("ttt") or {}
     if ttt:
         out.append(f"<h3>test-time training</h3>{_kv(ttt, skip=('losses',))}{loss_svg(ttt.get('losses') or [])}")
