@@ -102,6 +102,8 @@ def test_every_readme_command_runs(workdir, capsys):
         assert run_command(command) == 0, command
     out = capsys.readouterr().out
     assert (workdir / "runs" / "dev80" / "report.html").is_file() and (workdir / "runs" / "mine" / "summary.json").is_file()
+    assert json.loads((workdir / "runs" / "mine-ensemble" / "config.json").read_text())["solver"] == "ensemble"
+    assert "gravity(x, dir='down')" in out  # arcttt search's program for 1e0a9b12
     assert "2 valid task(s), 0 problem(s)" in out
     assert (workdir / "models" / "my-model" / "model.safetensors").is_file()
     assert sorted(p.name for p in (workdir / "bench-results").iterdir()) == [
