@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shlex
 import subprocess
 import sys
@@ -238,6 +239,7 @@ def main(argv=None) -> int:
             rows[-1]["overlap"] = overlap
     report = {"model": args.model, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "python bench/accuracy.py " + shlex.join(sys.argv[1:] if argv is None else argv),
+              "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
               "rows": rows}
     publish(args.name, report, markdown(report))
     return 0
