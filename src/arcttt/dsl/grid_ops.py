@@ -346,3 +346,46 @@ def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
             full = np.tile(tile, (h // ph + 1, w // pw + 1))[:h, :w]
             return np.where(m, full, g).astype(np.uint8)
     raise Reject("no period explains the unmasked cells")
+
+
+def period_tile(g: np.ndarray) -> np.ndarray:
+    """The smallest block whose repetition (across and down) makes the grid, when it is smaller than it."""
+    h, w = g.shape
+    for area, ph, pw in sorted((ph * pw, ph, pw) for ph in range(1, h + 1) for pw in range(1, w + 1)):
+        if (ph, pw) == (h, w):
+            break
+        if h % ph == 0 and w % pw == 0 and np.array_equal(np.tile(g[:ph, :pw], (h // ph, w // pw)), g):
+            return g[:ph, :pw].copy()
+    raise Reject("not a repetition of a smaller block")
+
+
+def restore_masked(g: np.ndarray, mask: int, how: str) -> np.ndarray:
+    """What the cells of the mask colour hide, as the block under the mask's bounding box: completed from
+    the grid's mirror symmetries ('symmetry': left-right, top-bottom, both, and the diagonal of a square
+    grid) or from its 2-D period ('period')."""
+    m = g == mask
+    if not m.any():
+        raise Reject("nothing masked")
+    if how == "period":
+        full = fill_periodic(g, mask)
+    else:
+        full = g.copy()
+        views = [g[:, ::-1], g[::-1], g[::-1, ::-1]] + ([g.T, np.rot90(g, 2).T] if g.shape[0] == g.shape[1] else [])
+        hidden = m.copy()
+        for v in views:
+            take = hidden & (v != mask)
+            full[take] = v[take]
+            hidden &= ~take
+        if hidden.any():
+            raise Reject("masked cells have no visible mirror")
+    r0, r1, c0, c1 = bbox(m)
+    return full[r0:r1, c0:c1].copy()
+
+
+def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:
+    """Part i of the grid cut into n equal parts across ('h': side by side) or down ('v')."""
+    size = g.shape[1] if axis == "h" else g.shape[0]
+    if size % n:
+        raise Reject("does not divide")
+    k = size // n
+    return (g[:, i * k:(i + 1) * k] if axis == "h" else g[i * k:(i + 1) * k]).copy()

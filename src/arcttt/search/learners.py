@@ -115,6 +115,38 @@ def blocks(g: np.ndarray, layout: tuple) -> np.ndarray:
     return np.block([[views[name] if name != "blank" else np.zeros_like(g) for name in row] for row in layout])
 
 
+ANCHORS = ("top_left", "top_right", "bottom_left", "bottom_right")
+
+
+@primitive("window")
+def window(g: np.ndarray, anchor: str, dr: int, dc: int, h: int, w: int) -> np.ndarray:
+    """The h x w block dr rows and dc columns in from one corner of the grid."""
+    r0 = dr if anchor.startswith("top") else g.shape[0] - dr - h
+    c0 = dc if anchor.endswith("left") else g.shape[1] - dc - w
+    if r0 < 0 or c0 < 0 or r0 + h > g.shape[0] or c0 + w > g.shape[1]:
+        raise Reject("the window leaves the grid")
+    return g[r0:r0 + h, c0:c0 + w].copy()
+
+
+GRID_PROPERTIES = {
+    "main_colour": lambda g: int(np.bincount(g[g != 0], minlength=10).argmax()) if (g != 0).any() else 0,
+    "objects": lambda g: len(objects(g, by_colour=False)),
+    "objects8": lambda g: len(objects(g, by_colour=False, diag=True)),
+    "colours": lambda g: int(len(np.unique(g[g != 0]))),
+    "cells": lambda g: int((g != 0).sum()),
+    "symmetric": lambda g: (bool(np.array_equal(g, g[:, ::-1])), bool(np.array_equal(g, g[::-1]))),
+}
+
+
+@primitive("lookup")
+def lookup(g: np.ndarray, prop: str, table: dict) -> np.ndarray:
+    """The grid that `table` gives for the input's property (a key of GRID_PROPERTIES)."""
+    value = GRID_PROPERTIES[prop](g)
+    if value not in table:
+        raise Reject("a property value the demonstrations did not show")
+    return np.array(table[value], dtype=np.uint8)
+
+
 @primitive("constant")
 def constant(g: np.ndarray, grid: tuple) -> np.ndarray:
     """The same grid whatever the input."""
@@ -242,6 +274,42 @@ def _block_fits(o: np.ndarray, t: np.ndarray, i: int, j: int, name: str) -> bool
     return view.shape == block.shape and np.array_equal(view, block)
 
 
+def learn_window(outs, targets) -> Finish | None:
+    """Outputs that are the same-sized block at the same place, counted from one corner, of every state."""
+    h, w = targets[0].shape
+    if any(t.shape != (h, w) for t in targets) or any(o.shape[0] < h or o.shape[1] < w for o in outs):
+        return None
+    if all(o.shape == (h, w) for o in outs):
+        return None
+    first = outs[0]
+    views = np.lib.stride_tricks.sliding_window_view(first, (h, w))
+    for r0, c0 in zip(*np.nonzero((views == targets[0]).all(axis=(2, 3)))):
+        for anchor in ANCHORS:
+            dr = int(r0) if anchor.startswith("top") else first.shape[0] - h - int(r0)
+            dc = int(c0) if anchor.endswith("left") else first.shape[1] - w - int(c0)
+            try:
+                if all(np.array_equal(window(o, anchor, dr, dc, h, w), t) for o, t in zip(outs, targets)):
+                    return Finish("window", (anchor, dr, dc, h, w), 2)
+            except Reject:
+                continue
+    return None
+
+
+def learn_lookup(outs, targets) -> Finish | None:
+    """Outputs decided by one property of the input (its main colour, how many objects ...)."""
+    for prop, fn in GRID_PROPERTIES.items():
+        table: dict = {}
+        for o, t in zip(outs, targets):
+            key, grid = fn(o), tuple(tuple(int(v) for v in row) for row in t)
+            if table.setdefault(key, grid) != grid:
+                break
+        else:  # a value seen twice at least: a table with one entry per demonstration would fit anything
+            if len(set(table.values())) >= 2 and len(table) < len(outs):
+                seen = set(table)
+                return Finish("lookup", (prop, table), 2, lambda g, fn=fn, seen=seen: fn(g) in seen)
+    return None
+
+
 def learn_constant(outs, targets) -> Finish | None:
     first = targets[0]
     if len(targets) >= 2 and all(np.array_equal(t, first) for t in targets[1:]):
@@ -260,15 +328,19 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
     if found and found[0].cost == 0:
         return found[:1]
     if depth <= 1:
-        f = learn_blocks(outs, targets)
-        if f is not None:
-            found.append(f)
+        for learner in (learn_blocks, learn_window):
+            f = learner(outs, targets)
+            if f is not None:
+                found.append(f)
         for prop in OBJECT_PROPERTIES:
             f = learn_object_recolour(outs, targets, prop)
             if f is not None:
                 found.append(f)
                 break
-    if depth == 0:  # a neighbourhood rule on top of another step fits demonstrations by accident too easily
+    if depth == 0:  # a neighbourhood rule or a lookup on top of another step fits demonstrations by accident too easily
+        f = learn_lookup(outs, targets)
+        if f is not None:
+            found.append(f)
         for kind in ("n4", "n8"):
             f = learn_local_rule(outs, targets, kind)
             if f is not None:

@@ -109,7 +109,8 @@ for _name, _fn in (("combine_parts", grid_ops.combine_parts), ("overlay_parts", 
                    ("symmetrize", grid_ops.symmetrize), ("parts_summary", grid_ops.parts_summary),
                    ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
                    ("self_similar", dsl_objects.self_similar), ("compress", grid_ops.compress),
-                   ("fill_periodic", grid_ops.fill_periodic)):
+                   ("fill_periodic", grid_ops.fill_periodic), ("period_tile", grid_ops.period_tile),
+                   ("restore_masked", grid_ops.restore_masked), ("take_part", grid_ops.take_part)):
     primitive(_name)(_fn)
 
 
@@ -118,6 +119,9 @@ def extra_steps(colours: list[int]) -> list[Step]:
     steps += [Step("overlay_parts"), Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
+    steps += [Step("period_tile")]
+    steps += [Step("take_part", (("axis", a), ("i", i), ("n", 3))) for a in ("h", "v") for i in range(3)]
+    steps += [Step("restore_masked", (("how", how), ("mask", c))) for c in colours for how in ("symmetry", "period")]
     steps += [Step("crop_object", (("by_colour", by_colour), ("diag", diag), ("select", select)))
               for select in dsl_objects.SELECTORS for by_colour in (False, True) for diag in (False, True)]
     steps += [Step("crop_colour", (("c", c), ("inside", inside))) for c in colours if c for inside in (False, True)]
