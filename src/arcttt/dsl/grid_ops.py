@@ -154,11 +154,7 @@ def fall(g: np.ndarray, direction: str = "down", bg: int = 0) -> np.ndarray:
     """Every non-background cell falls as far as it can toward one side (cells stack in their order)."""
     k = {"down": 0, "left": 1, "up": 2, "right": 3}[direction]
     r = np.rot90(g, k)
-    out = np.full_like(r, bg)
-    for c in range(r.shape[1]):
-        col = r[:, c][r[:, c] != bg]
-        if len(col):
-            out[-len(col):, c] = col
+    out = np.take_along_axis(r, np.argsort(r != bg, axis=0, kind="stable"), axis=0)
     return np.rot90(out, -k).copy()
 
 
@@ -389,3 +385,11 @@ def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:
         raise Reject("does not divide")
     k = size // n
     return (g[:, i * k:(i + 1) * k] if axis == "h" else g[i * k:(i + 1) * k]).copy()
+
+
+def self_similar(g: np.ndarray) -> np.ndarray:
+    """Each non-background cell replaced by a copy of the whole grid, each background cell by background
+    (a grid of k x k cells becomes k^2 x k^2)."""
+    if max(g.shape) > 6:
+        raise Reject("too large to nest")
+    return np.kron(g != 0, g).astype(np.uint8)

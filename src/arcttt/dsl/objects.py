@@ -49,10 +49,3 @@ def crop_colour(g: np.ndarray, c: int, inside: bool = False) -> np.ndarray:
             raise Reject("nothing inside")
     return g[r0:r1, c0:c1].copy()
 
-
-def self_similar(g: np.ndarray) -> np.ndarray:
-    """Each non-background cell replaced by a copy of the whole grid, each background cell by background
-    (a grid of k x k cells becomes k^2 x k^2)."""
-    if max(g.shape) > 6:
-        raise Reject("too large to nest")
-    return np.kron(g != 0, g).astype(np.uint8)

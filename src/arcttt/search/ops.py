@@ -108,7 +108,7 @@ for _name, _fn in (("combine_parts", grid_ops.combine_parts), ("overlay_parts", 
                    ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
                    ("symmetrize", grid_ops.symmetrize), ("parts_summary", grid_ops.parts_summary),
                    ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
-                   ("self_similar", dsl_objects.self_similar), ("compress", grid_ops.compress),
+                   ("self_similar", grid_ops.self_similar), ("compress", grid_ops.compress),
                    ("fill_periodic", grid_ops.fill_periodic), ("period_tile", grid_ops.period_tile),
                    ("restore_masked", grid_ops.restore_masked), ("take_part", grid_ops.take_part)):
     primitive(_name)(_fn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...dsl import grid_ops as ops
 from .core import (
     Reject,
     any_grid,
@@ -76,11 +77,11 @@ family("recolour_all", "paint every non-background cell one fixed colour", _reco
 
 
 def _keep(g, p):
-    return np.where(g == p["c"], g, 0).astype(np.uint8)
+    return ops.keep_colour(g, p["c"])
 
 
 def _drop(g, p):
-    return np.where(g == p["c"], 0, g).astype(np.uint8)
+    return ops.remove_colour(g, p["c"])
 
 
 def _with_c_input(rng, p, d):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Reject, any_grid, bbox, colour, colours, family, random_objects, scaled, variants
+from ...dsl import grid_ops as ops
+from .core import any_grid, colour, colours, family, random_objects, scaled, variants
 
 # ---- whole-grid symmetries
 
 
 def _flip(g, p):
-    return g[:, ::-1] if p["axis"] == "h" else g[::-1, :]
+    return ops.flip(g, p["axis"])
 
 
 family("flip", "mirror the grid left-right or top-bottom", _flip, lambda rng, p, d: any_grid(rng, d, 2, 16),
@@ -18,7 +19,7 @@ family("flip", "mirror the grid left-right or top-bottom", _flip, lambda rng, p,
 
 
 def _rotate(g, p):
-    return np.rot90(g, p["k"])
+    return ops.rotate(g, p["k"])
 
 
 family("rotate", "rotate the grid by 90, 180 or 270 degrees", _rotate, lambda rng, p, d: any_grid(rng, d, 2, 16),
@@ -26,7 +27,7 @@ family("rotate", "rotate the grid by 90, 180 or 270 degrees", _rotate, lambda rn
 
 
 def _transpose(g, p):
-    return g.T if p["diag"] == "main" else np.rot90(g, 2).T
+    return ops.transpose(g, p["diag"])
 
 
 family("transpose", "reflect the grid in its main or anti diagonal", _transpose,
@@ -37,7 +38,7 @@ family("transpose", "reflect the grid in its main or anti diagonal", _transpose,
 
 
 def _scale_up(g, p):
-    return np.kron(g, np.ones((p["f"], p["f"]), np.uint8))
+    return ops.scale_up(g, p["f"])
 
 
 family("scale_up", "scale the grid up by an integer factor", _scale_up,
@@ -46,9 +47,7 @@ family("scale_up", "scale the grid up by an integer factor", _scale_up,
 
 
 def _scale_down(g, p):
-    if g.shape[0] % p["f"] or g.shape[1] % p["f"]:
-        raise Reject("not a multiple of the factor")
-    return g[::p["f"], ::p["f"]]
+    return ops.scale_down(g, p["f"])
 
 
 family("scale_down", "shrink a blocky grid by its integer block factor", _scale_down,
@@ -56,7 +55,7 @@ family("scale_down", "shrink a blocky grid by its integer block factor", _scale_
 
 
 def _fractal(g, p):
-    return np.kron(g != 0, g)
+    return ops.self_similar(g)
 
 
 family("self_tile", "replace each coloured cell by a copy of the whole grid (fractal)", _fractal,
@@ -65,24 +64,16 @@ family("self_tile", "replace each coloured cell by a copy of the whole grid (fra
 
 # ---- tiling and concatenation
 
-_TILINGS = {
-    "repeat": lambda g: [[g, g], [g, g]],
-    "mirror": lambda g: [[g, g[:, ::-1]], [g[::-1], g[::-1, ::-1]]],
-    "rot": lambda g: [[g, g[::-1, ::-1]], [g[::-1, ::-1], g]],
-    "rows": lambda g: [[g, g[:, ::-1]], [g, g[:, ::-1]]],
-}
-
-
 def _tile(g, p):
-    return np.block(_TILINGS[p["mode"]](g))
+    return ops.tile_2x2(g, p["mode"])
 
 
 family("tile_2x2", "tile the grid 2x2, with flips (mirror, point-reflect, row-mirror) or plain", _tile,
-       lambda rng, p, d: any_grid(rng, d, 2, 15), lambda rng, d: {"mode": str(rng.choice(list(_TILINGS)))})
+       lambda rng, p, d: any_grid(rng, d, 2, 15), lambda rng, d: {"mode": str(rng.choice(list(ops.TILINGS_2X2)))})
 
 
 def _tile_n(g, p):
-    return np.tile(g, (p["ry"], p["rx"]))
+    return ops.tile(g, p["ry"], p["rx"])
 
 
 family("tile_repeat", "repeat the grid a fixed number of times across and down", _tile_n,
@@ -91,14 +82,7 @@ family("tile_repeat", "repeat the grid a fixed number of times across and down",
 
 
 def _mirror_concat(g, p):
-    side = p["side"]
-    if side == "right":
-        return np.hstack([g, g[:, ::-1]])
-    if side == "left":
-        return np.hstack([g[:, ::-1], g])
-    if side == "below":
-        return np.vstack([g, g[::-1]])
-    return np.vstack([g[::-1], g])
+    return ops.mirror_concat(g, p["side"])
 
 
 family("mirror_concat", "append the grid's mirror image on one side", _mirror_concat,
@@ -106,7 +90,7 @@ family("mirror_concat", "append the grid's mirror image on one side", _mirror_co
 
 
 def _kaleido(g, p):
-    return np.block([[g, np.rot90(g, -1)], [np.rot90(g, 1), np.rot90(g, 2)]])
+    return ops.kaleidoscope(g)
 
 
 family("kaleidoscope", "surround a square grid with its three rotations into a 4-fold symmetric grid", _kaleido,
@@ -114,8 +98,7 @@ family("kaleidoscope", "surround a square grid with its three rotations into a 4
 
 
 def _half(g, p):
-    h, w = g.shape
-    return {"left": g[:, :w // 2], "right": g[:, (w + 1) // 2:], "top": g[:h // 2], "bottom": g[(h + 1) // 2:]}[p["part"]]
+    return ops.half(g, p["part"])
 
 
 family("take_half", "keep one half of the grid (left, right, top or bottom)", _half,
@@ -123,7 +106,7 @@ family("take_half", "keep one half of the grid (left, right, top or bottom)", _h
 
 
 def _roll(g, p):
-    return np.roll(g, (p["dr"], p["dc"]), axis=(0, 1))
+    return ops.roll(g, p["dr"], p["dc"])
 
 
 def _roll_params(rng, d):
@@ -141,8 +124,7 @@ family("roll", "shift the grid by a vector, wrapping around the edges", _roll,
 
 
 def _crop(g, p):
-    r0, r1, c0, c1 = bbox(g != 0)
-    return g[r0:r1, c0:c1]
+    return ops.crop_content(g)
 
 
 def _sparse_objects(rng, p, d):
@@ -169,22 +151,7 @@ def _symmetric(rng, d, sym, mask_colour):
 
 
 def _sym_complete(g, p):
-    out = g.copy()
-    m = g == p["mask"]
-    cands = []
-    if "h" in p["sym"]:
-        cands.append(g[:, ::-1])
-    if "v" in p["sym"]:
-        cands.append(g[::-1])
-    if p["sym"] == "hv":
-        cands.append(g[::-1, ::-1])
-    for c in cands:
-        take = m & (c != p["mask"])
-        out[take] = c[take]
-        m = m & ~take
-    if m.any():
-        raise Reject("masked cells have no visible mirror")
-    return out
+    return ops.symmetry_complete(g, p["sym"], p["mask"])
 
 
 def _sym_input(rng, p, d):
@@ -207,7 +174,7 @@ family("symmetry_complete", "fill the masked patch of a mirror-symmetric picture
 variants("flip", axis=["h", "v"])
 variants("rotate", k=[1, 2, 3])
 variants("transpose", diag=["main", "anti"])
-variants("tile_2x2", mode=list(_TILINGS))
+variants("tile_2x2", mode=list(ops.TILINGS_2X2))
 variants("mirror_concat", side=["right", "left", "below", "above"])
 variants("take_half", part=["left", "right", "top", "bottom"])
 variants("roll", dr=[-2, -1, 0, 1, 2], dc=[-2, -1, 0, 1, 2])

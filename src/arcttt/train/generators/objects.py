@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...dsl import grid_ops as ops
 from .core import (
     Reject,
     colour,
@@ -60,8 +61,7 @@ def scene(rng, d, n_lo=1, n_hi=6, side_hi=4, cols=None, fill=0.65, gap=1, size_l
 
 
 def _fall(g, p):
-    idx = np.argsort(g != 0, axis=0, kind="stable")
-    return np.take_along_axis(g, idx, axis=0)
+    return ops.fall(g)
 
 
 family("gravity", "let every coloured cell fall to one side of the grid", lambda g, p: in_direction(_fall, g, p),
