@@ -16,6 +16,7 @@ from arcttt.cli.options import flags_of
 from arcttt.fields import field_docs
 from arcttt.method.config import TTT_MODES, InferenceConfig, TTTConfig, TTTDataConfig
 from arcttt.run.config import ExecutorConfig, SolveConfig
+from arcttt.search.config import SearchConfig
 from arcttt.train.finetune import FinetuneConfig
 
 
@@ -52,10 +53,10 @@ def test_each_field_has_one_flag_and_a_help_text():
     for cls in (SolveConfig, FinetuneConfig):
         flags = flags_of(cls)
         assert len(set(flags.values())) == len(flags)  # no field reached by two flags
-    for cls in (SolveConfig, TTTConfig, TTTDataConfig, InferenceConfig, ExecutorConfig, FinetuneConfig):
+    for cls in (SolveConfig, TTTConfig, TTTDataConfig, InferenceConfig, ExecutorConfig, SearchConfig, FinetuneConfig):
         docs = field_docs(cls)
-        nested = {f.name for f in dataclasses.fields(cls) if dataclasses.is_dataclass(f.type) or f.name in (
-            "ttt", "inference", "executor", "data", "extra")}
+        nested = {f.name for f in dataclasses.fields(cls) if dataclasses.is_dataclass(f.default_factory) or f.name in (
+            "extra",)}
         assert {f.name for f in dataclasses.fields(cls)} - nested <= set(docs), cls
 
 
