@@ -137,12 +137,12 @@ def test_predictions_are_inverted_to_the_task_frame():
 
 def test_augmented_views_are_distinct_and_deterministic():
     task = colour_map_task(3, side=3, k=3).without_solutions()
-    cfg = InferenceConfig(orders=2, colour_permutation=True)
+    cfg = InferenceConfig(orders=2, colours=1)
     a = augmented_views(task, 0, cfg, GRID_VOCAB, seed=1)
     b = augmented_views(task, 0, cfg, GRID_VOCAB, seed=1)
     assert [v.transform.name for v in a] == [v.transform.name for v in b]
     assert all(np.array_equal(x.prompt.ids, y.prompt.ids) for x, y in zip(a, b))
-    assert len({v.transform.name for v in a}) == len(a) == len(VOTING_NAMES) * 2
+    assert len({v.transform.name for v in a}) == len(a) == len(VOTING_NAMES) * 2 * 2
     # prompts only: each ends with the query's 'O' marker, no answer after it
     assert all(len(v.prompt) == v.prompt.prompt_length and v.prompt.ids[-1] == GRID_VOCAB.id(12) for v in a)
 

@@ -94,8 +94,9 @@ class InferenceConfig:
     """Transforms of the voting set, comma-separated (the paper: identity, rotations, flips, transpose)."""
     orders: int = option(2, flag="--orders")
     """Demonstration orders per transform: the original, then random permutations."""
-    colour_permutation: bool = option(False, flag="--infer-colour-permutation")
-    """Also apply a random colour permutation (black kept) to each view."""
+    colours: int = option(0, flag="--infer-colours")
+    """Colour-permuted copies (black kept) of each transform and order: views = transforms x orders x
+    (1 + colours). With --task-seconds these copies are decoded last, as far as the budget goes."""
     batch_size: int = option(16, flag="--infer-batch")
     """Prompts decoded together."""
     max_positions: int | None = option(None, flag="--max-positions")

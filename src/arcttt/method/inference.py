@@ -11,6 +11,7 @@ The engine knows nothing of voting; voting knows nothing of models.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -42,28 +43,36 @@ def use_drafts(config: InferenceConfig, model) -> bool:
 class View:
     transform: Transform
     prompt: Encoded
+    rank: int = 0
+    """Decoding priority under a time budget: plain views (every transform, order 0 first), then the
+    colour-permuted copies."""
 
 
 def augmented_views(task: Task, test_index: int, config: InferenceConfig, vocab: Vocab, seed: int) -> list[View]:
-    """The transformed prompts of one test input, deterministic in (seed, task id, test index)."""
+    """The transformed prompts of one test input, deterministic in (seed, task id, test index).
+
+    Each transform is decoded under `orders` demonstration orders (the original first), each of those
+    as is and under `colours` colour permutations that keep black."""
+    if config.colours < 0 or config.orders < 1:
+        raise ArcTTTError(f"inference needs orders >= 1 and colours >= 0 (got {config.orders}, {config.colours})")
     rng = rng_for(seed, task.id, test_index, "views")
+    colour_rng = rng_for(seed, task.id, test_index, "view colours")  # more colours never change the plain views
     visible = task.without_solutions()
     views = []
     seen = set()
     k = len(task.train)
     for name in config.transforms:
         for o in range(config.orders):
-            parts = [parse(name)]
-            if config.colour_permutation:
-                parts.append(random_colour_permutation(rng))
-            if o > 0 and k > 1:
-                parts.append(order_permutation(rng.permutation(k)))
-            t = compose(*parts)
-            if t.name in seen:
-                continue
-            seen.add(t.name)
-            view = t.apply_task(visible)
-            views.append(View(t, encode(view.train, view.test[test_index].input, vocab=vocab)))
+            order = [order_permutation(rng.permutation(k))] if o > 0 and k > 1 else []
+            for c in range(1 + config.colours):
+                colour = [random_colour_permutation(colour_rng)] if c > 0 else []
+                t = compose(parse(name), *colour, *order)
+                if t.name in seen:
+                    continue
+                seen.add(t.name)
+                view = t.apply_task(visible)
+                views.append(View(t, encode(view.train, view.test[test_index].input, vocab=vocab),
+                                  rank=c * config.orders + o))
     return views
 
 
@@ -248,11 +257,13 @@ def decode_prompts(model, prompts: Sequence[np.ndarray], vocab: Vocab, config: I
 
 
 def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = None,
-            seed: int = 0, stats: dict | None = None) -> list[list[Candidate]]:
+            seed: int = 0, stats: dict | None = None, deadline: float | None = None) -> list[list[Candidate]]:
     """Candidates (already inverted to the task's frame) for every test input of the task.
 
     With `stats`, adds the number of prompts (views), distinct prompts, and the prompt and generated
-    tokens actually decoded to it.
+    tokens actually decoded to it. With a `deadline` (a time.perf_counter() value), views are decoded
+    by priority (View.rank), one rank at a time, until the test input's share of the time left is
+    spent; the first rank is always decoded, so every test input gets candidates.
     """
     config = config or InferenceConfig()
     max_positions = config.max_positions or model_max_positions(model)
@@ -263,16 +274,28 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
         views = [v for v in views if len(v.prompt) < max_positions - 2]
         if not views:
             raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
+        if deadline is None:
+            rounds = [views]
+        else:
+            ranks = sorted({v.rank for v in views})
+            rounds = [[v for v in views if v.rank == r] for r in ranks]
+            now = time.perf_counter()
+            test_deadline = now + max(0.0, deadline - now) / (len(task.test) - ti)
         candidates = []
-        decoded_of = decode_prompts(model, [v.prompt.ids for v in views], vocab, config, max_positions, stats,
-                                    max_side)
-        for j, v in enumerate(views):
-            for tokens, lp in decoded_of[j]:
-                try:
-                    grid = v.transform.invert(decode_grid(tokens, vocab, max_side))
-                except (CodecError, TransformError):
-                    continue  # unfinished under the context limit, or not invertible
-                candidates.append(Candidate(grid, v.transform.name, lp))
+        for n_round, views_of_round in enumerate(rounds):
+            if deadline is not None and n_round and time.perf_counter() >= test_deadline:
+                if stats is not None:
+                    stats["views_skipped"] = stats.get("views_skipped", 0) + sum(map(len, rounds[n_round:]))
+                break
+            decoded_of = decode_prompts(model, [v.prompt.ids for v in views_of_round], vocab, config, max_positions,
+                                        stats, max_side)
+            for j, v in enumerate(views_of_round):
+                for tokens, lp in decoded_of[j]:
+                    try:
+                        grid = v.transform.invert(decode_grid(tokens, vocab, max_side))
+                    except (CodecError, TransformError):
+                        continue  # unfinished under the context limit, or not invertible
+                    candidates.append(Candidate(grid, v.transform.name, lp))
         out.append(candidates)
     return out
 

@@ -177,13 +177,14 @@ class TaskAdapter:
             return [p for p in self.model.parameters()]
         return [p for n, p in self.model.named_parameters() if "lora_" in n]
 
-    def _train(self, examples: list[TTTExample], seed: int, desc: str) -> TTTReport:
+    def _train(self, examples: list[TTTExample], seed: int, desc: str, max_seconds: float | None = None) -> TTTReport:
         encoded = encode_examples(examples, self.loaded.vocab, self.config.loss)
         if self.config.mode == "full":
             for p in self.model.parameters():
                 p.requires_grad_(True)
         precision = self.resolved_precision()
-        tc = TrainConfig(lr=self.config.lr, epochs=self.config.epochs, max_steps=self.config.max_steps,
+        tc = TrainConfig(lr=self.config.lr, epochs=self.config.epochs,
+                         max_steps=None if max_seconds else self.config.max_steps, max_seconds=max_seconds,
                          batch_size=self.config.batch_size, warmup_frac=self.config.warmup_frac,
                          seed=seed, progress=self.progress, desc=desc, autocast_bf16=precision == "bf16")
         torch.manual_seed(seed)
@@ -217,14 +218,17 @@ class TaskAdapter:
                               f"({data.max_tokens})")
         return examples
 
-    def adapt(self, task: Task) -> TTTReport:
-        """Reset, then train on the task's own leave-one-out data (test outputs are never used)."""
+    def adapt(self, task: Task, max_seconds: float | None = None) -> TTTReport:
+        """Reset, then train on the task's own leave-one-out data (test outputs are never used).
+
+        With max_seconds, training runs until that time is spent (epochs and max_steps ignored, the
+        schedule following the clock)."""
         if self.config.mode in ("none", "shared"):
             return TTTReport()
         self.reset()
         start = time.perf_counter()
         report = self._train(self.task_dataset(task.without_solutions()),
-                             derive_seed(self.seed, task.id, "ttt"), f"ttt {task.id}")
+                             derive_seed(self.seed, task.id, "ttt"), f"ttt {task.id}", max_seconds)
         report.seconds = time.perf_counter() - start
         return report
 

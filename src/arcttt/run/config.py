@@ -74,6 +74,10 @@ class SolveConfig:
     candidates of hierarchical voting rescored under every inference view."""
     poe_candidates: int = 6
     """Candidates rescored by --voting poe."""
+    task_seconds: float | None = None
+    """One time budget per task: the search gets at most a quarter, TTT trains until 80% of it has passed
+    (as many steps as this machine's speed allows), inference decodes views by priority until it ends
+    (raise --orders / --infer-colours for more views to spend it on). Default: fixed epochs and views."""
     report: bool = True
     """Write RUN/report.html when the run ends."""
     search: SearchConfig = option(default_factory=SearchConfig, prefix="search-")

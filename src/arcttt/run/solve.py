@@ -16,6 +16,7 @@ from ..data.datasets import load_dataset
 from ..data.tasks import Task
 from ..errors import ArcTTTError
 from ..method.scoring import build_submission, write_json_atomic
+from .budget import TaskBudget
 from .config import SolveConfig
 from .executors import make_executor
 from .run_dir import RunDir, attempts_from_records, summarise
@@ -61,6 +62,8 @@ def solve_dataset(config: SolveConfig, progress: bool = True, executor=None) -> 
     """Solve every selected task into the run directory; returns the summary.
 
     executor: where tasks run (default: the one config.executor names)."""
+    if config.task_seconds is not None:
+        TaskBudget.starting_now(config.task_seconds)  # a bad budget fails here, not in every task
     res = load_dataset(config.dataset, config.tasks)
     tasks = _first(config, res.tasks)
     if not tasks:

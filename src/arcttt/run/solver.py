@@ -17,6 +17,7 @@ from ..errors import ArcTTTError
 from ..method.inference import predict, score_grids
 from ..method.voting import vote
 from ..search.engine import search
+from .budget import TaskBudget
 from .config import SolveConfig
 from .ensemble import merge, ttt_ranking
 
@@ -53,14 +54,15 @@ class Solver:
         record: dict = {"task_id": task.id, "status": "ok", "error": None, "attempts": [], "solver": [],
                         "candidates": [], "timings": {}, "ttt": {}}
         start = time.perf_counter()
+        budget = TaskBudget(self.config.task_seconds, start) if self.config.task_seconds is not None else None
         try:
             if task.has_solutions and task.test and task.test[0].output is not None:
                 raise ArcTTTError("the solver was handed test outputs")  # guard against peeking
             n = len(task.test)
-            programs = self._search(task, record) if self.config.solver != "ttt" else [[] for _ in range(n)]
+            programs = self._search(task, record, budget) if self.config.solver != "ttt" else [[] for _ in range(n)]
             ranked = [[] for _ in range(n)]
             if self.config.solver == "ttt" or (self.config.solver == "ensemble" and min(map(len, programs)) < 2):
-                self._ttt(task, record)
+                self._ttt(task, record, budget)
                 ranked = [ttt_ranking(record, i) for i in range(n)]
             for i in range(n):
                 attempts, sources = merge(programs[i], ranked[i])
@@ -80,26 +82,33 @@ class Solver:
         record["timings"]["total_s"] = round(time.perf_counter() - start, 3)
         return record
 
-    def _search(self, task: Task, record: dict) -> list[list]:
+    def _search(self, task: Task, record: dict, budget: TaskBudget | None) -> list[list]:
         """Run the program search; its answers per test input, cheapest program first."""
-        result = search(task, self.config.search)
+        config = self.config.search
+        if budget is not None:
+            config = replace(config, seconds=budget.search_seconds(config.seconds))
+        result = search(task, config)
         record["search"] = {"states": result.states, "seconds": round(result.seconds, 3), "stopped": result.stopped,
                             "programs": [{"program": f.program, "cost": f.cost} for f in result.programs[:5]]}
         record["programs"] = [f.program for f in result.programs[:2]]
         record["timings"]["search_s"] = round(result.seconds, 3)
         return [result.attempts(i) for i in range(len(task.test))]
 
-    def _ttt(self, task: Task, record: dict) -> None:
+    def _ttt(self, task: Task, record: dict, budget: TaskBudget | None) -> None:
         """Test-time training, augmented inference and voting: the record's TTT part and ranked candidates."""
-        report = self.adapter.adapt(task)
+        ttt_seconds = budget.ttt_seconds() if budget else None
+        report = self.adapter.adapt(task, ttt_seconds)
         record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
                          "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
+        if ttt_seconds is not None:
+            record["ttt"]["max_seconds"] = round(ttt_seconds, 3)
         record["timings"]["ttt_s"] = round(report.seconds, 3)
         t0 = time.perf_counter()
         stats: dict = {}
         with self.adapter.folded() as model:
             if self.engine is None:
-                per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed, stats)
+                per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed, stats,
+                                   deadline=budget.deadline if budget else None)
             else:
                 per_test = self.engine.predict(task, self.config.inference, self.config.seed)
             chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
