@@ -15,7 +15,7 @@ from arcttt.errors import ArcTTTError
 from arcttt.method.config import TTTConfig, TTTDataConfig
 from arcttt.method.inference import InferenceConfig, augmented_views, predict
 from arcttt.method.ttt import TaskAdapter
-from arcttt.run.budget import INFERENCE_SHARE, SEARCH_SHARE, TaskBudget
+from arcttt.run.budget import INFERENCE_SHARE, SEARCH_SHARE, DecodeRate, TaskBudget, view_tokens
 from conftest import colour_map_task, loaded, tiny_lm
 from test_solve import dataset, solve  # noqa: F401 (the module's dataset fixture)
 
@@ -71,6 +71,17 @@ def test_budget_split():
     assert 0 < budget.ttt_seconds() <= (1 - INFERENCE_SHARE) * 40
     spent = TaskBudget(40.0, start=time.perf_counter() - 100)
     assert spent.ttt_seconds() == pytest.approx(1e-3) and spent.deadline < time.perf_counter()
+    rate = DecodeRate()
+    assert rate.estimate(1000) is None
+    rate.add(2.0, {"prompt_tokens": 300, "generated_tokens": 100})
+    assert rate.estimate(1000) == pytest.approx(5.0)
+    fresh = TaskBudget(40.0, start=time.perf_counter())
+    # inference gets what its views are expected to cost, at most its share; TTT the rest
+    assert fresh.ttt_seconds(1.0) == pytest.approx(39.0, abs=0.5)
+    assert fresh.ttt_seconds(100.0) == pytest.approx((1 - INFERENCE_SHARE) * 40, abs=0.5)
+    task = colour_map_task(3, side=3, k=3)
+    one, more = (view_tokens(task, InferenceConfig(colours=c), 0) for c in (0, 3))
+    assert more == 4 * one > 0
     for bad in (0, -5.0):
         with pytest.raises(ArcTTTError, match="--task-seconds must be positive"):
             TaskBudget.starting_now(bad)
@@ -86,6 +97,6 @@ def test_solve_with_a_task_budget_records_it(dataset, tiny_model_dir, tmp_path, 
     for path in (out / "results").glob("*.json"):
         record = json.loads(path.read_text())
         assert record["status"] == "ok" and record["ttt"]["steps"] >= 1
-        assert 0 < record["ttt"]["max_seconds"] <= (1 - INFERENCE_SHARE) * 2
+        assert 0 < record["ttt"]["max_seconds"] < 2
     assert solve(dataset, tiny_model_dir, tmp_path / "bad", "--task-seconds", "0")[0] == 1
     assert "--task-seconds must be positive" in capsys.readouterr().err

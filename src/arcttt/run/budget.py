@@ -1,9 +1,11 @@
 """One time budget per task (`--task-seconds`): how a task's seconds are split between its stages.
 
-The search gets at most SEARCH_SHARE of the budget; TTT trains until (1 - INFERENCE_SHARE) of the
-budget has passed, its learning-rate schedule following the clock (so the steps it takes are what
-this machine's throughput allows); augmented inference then decodes views by priority until the
-budget ends. Results then depend on the machine's speed, which a fixed number of steps avoids.
+The search gets at most SEARCH_SHARE of the budget. Augmented inference is given what its views
+are expected to cost at the decoding speed measured on the previous tasks (at most
+INFERENCE_SHARE of the budget; that share until a first task has been measured); TTT trains
+until then, its learning-rate schedule following the clock (so the steps it takes are what this
+machine's throughput allows); inference then decodes views by priority until the budget ends.
+Results then depend on the machine's speed, which a fixed number of steps avoids.
 """
 
 from __future__ import annotations
@@ -40,6 +42,37 @@ class TaskBudget:
     def search_seconds(self, configured: float) -> float:
         return min(configured, SEARCH_SHARE * self.seconds)
 
-    def ttt_seconds(self) -> float:
-        """Training time left before inference's share begins (at least a moment: one step runs)."""
-        return max(1e-3, self.start + (1 - INFERENCE_SHARE) * self.seconds - time.perf_counter())
+    def ttt_seconds(self, inference_estimate: float | None = None) -> float:
+        """Training time left before inference's time begins (at least a moment: one step runs)."""
+        inference = INFERENCE_SHARE * self.seconds
+        if inference_estimate is not None:
+            inference = min(inference, inference_estimate)
+        return max(1e-3, self.deadline - inference - time.perf_counter())
+
+
+class DecodeRate:
+    """Seconds per decoded token (prompt and generated), measured on the tasks solved so far."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.tokens = 0
+
+    def add(self, seconds: float, stats: dict) -> None:
+        self.seconds += seconds
+        self.tokens += stats.get("prompt_tokens", 0) + stats.get("generated_tokens", 0)
+
+    def estimate(self, tokens: int) -> float | None:
+        """Expected seconds to decode `tokens` tokens; None before anything was measured."""
+        return self.seconds / self.tokens * tokens if self.tokens else None
+
+
+def view_tokens(task, config, seed: int) -> int:
+    """Tokens the task's inference views will decode: each prompt, and an answer the size of its query."""
+    from ..data.codec import GRID_VOCAB, output_length
+    from ..method.inference import augmented_views
+
+    total = 0
+    for i, pair in enumerate(task.test):
+        answer = output_length(pair.input)
+        total += sum(len(v.prompt) + answer for v in augmented_views(task, i, config, GRID_VOCAB, seed))
+    return total

@@ -17,7 +17,7 @@ from ..errors import ArcTTTError
 from ..method.inference import predict, score_grids
 from ..method.voting import vote
 from ..search.engine import search
-from .budget import TaskBudget
+from .budget import DecodeRate, TaskBudget, view_tokens
 from .config import SolveConfig
 from .ensemble import merge, ttt_ranking
 
@@ -28,6 +28,7 @@ class Solver:
     def __init__(self, config: SolveConfig, progress: bool = False):
         self.config = config
         self.loaded = self.adapter = self.engine = None
+        self.decode_rate = DecodeRate()
         if config.solver == "search":
             return
         from ..method.models import load_model, set_threads
@@ -96,7 +97,10 @@ class Solver:
 
     def _ttt(self, task: Task, record: dict, budget: TaskBudget | None) -> None:
         """Test-time training, augmented inference and voting: the record's TTT part and ranked candidates."""
-        ttt_seconds = budget.ttt_seconds() if budget else None
+        ttt_seconds = None
+        if budget is not None:
+            expected = self.decode_rate.estimate(view_tokens(task, self.config.inference, self.config.seed))
+            ttt_seconds = budget.ttt_seconds(expected)
         report = self.adapter.adapt(task, ttt_seconds)
         record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
                          "tokens": report.tokens, "precision": report.precision, "losses": _thin(report.losses)}
@@ -114,6 +118,7 @@ class Solver:
             chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
         record["inference"] = stats
         record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
+        self.decode_rate.add(record["timings"]["inference_s"], stats)
         for candidates, result in zip(per_test, chosen):
             record["candidates"].append([
                 {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
