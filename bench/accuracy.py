@@ -144,6 +144,17 @@ def solved_by(rows: list[dict], suite: str) -> dict | None:
     return {"only search": len(search - ttt), "only TTT": len(ttt - search), "both": len(search & ttt)}
 
 
+def search_answers(out: Path, solved: list[str]) -> dict:
+    """Tasks where the search accepted a program, and those where it answered wrong (the ensemble's risk:
+    a verified program answers before TTT)."""
+    answered = set()
+    for path in (out / "results").glob("*.json"):
+        record = json.loads(path.read_text())
+        if record.get("programs"):
+            answered.add(record["task_id"])
+    return {"answered": len(answered), "wrong": len(answered - set(solved))}
+
+
 def publish(name: str, report: dict, table: str) -> None:
     """bench/results/<name>.json and <name>.md, and the table on stdout."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -164,6 +175,10 @@ def markdown(report: dict) -> str:
         lines.append(f"| {row['suite']} | {row['setting']} | {s['tasks_correct']}/{s['tasks_total']} | "
                      f"{100 * s['task_accuracy']:.1f}% | {100 * s['output_accuracy']:.1f}% | "
                      f"{row['seconds_per_task']} | {levels} |")
+        if row.get("search"):
+            a = row["search"]
+            lines.append(f"| {row['suite']} | search answers | a program accepted on {a['answered']} tasks, "
+                         f"wrong on {a['wrong']} ({100 * a['wrong'] / s['tasks_total']:.1f}% of the suite) | | | | |")
         if row.get("overlap"):
             o = row["overlap"]
             lines.append(f"| {row['suite']} | solved by | only search {o['only search']}, only TTT {o['only TTT']}, "
@@ -233,6 +248,8 @@ def main(argv=None) -> int:
             rows.append({"suite": suite, "setting": name, "run": str(out), "score": summary["score"],
                          "failed": len(summary["failed"]),
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
+            if name == "search only":
+                rows[-1]["search"] = search_answers(out, summary["score"]["solved"])
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
         overlap = solved_by(rows, suite)
         if overlap:

@@ -100,3 +100,22 @@ def test_solve_with_a_task_budget_records_it(dataset, tiny_model_dir, tmp_path, 
         assert 0 < record["ttt"]["max_seconds"] < 2
     assert solve(dataset, tiny_model_dir, tmp_path / "bad", "--task-seconds", "0")[0] == 1
     assert "--task-seconds must be positive" in capsys.readouterr().err
+
+
+def test_budget_curve_bench_writes_its_table_and_picture(tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    import accuracy
+    import budget_curve
+
+    monkeypatch.setattr(accuracy, "RESULTS", tmp_path / "results")
+    png = tmp_path / "curve.png"
+    assert budget_curve.main(["--seconds", "3", "1.5", "--max-tasks", "1", "--threads", "1", "--runs",
+                              str(tmp_path / "runs"), "--png", str(png), "--infer-colours", "1"]) == 0
+    report = json.loads((tmp_path / "results" / "budget_curve.json").read_text())
+    assert [r["task_seconds"] for r in report["rows"]] == [1.5, 3]
+    assert all(r["score"]["tasks_total"] == 1 and r["median_ttt_steps"] >= 1 for r in report["rows"])
+    assert "| 1.5 |" in (tmp_path / "results" / "budget_curve.md").read_text()
+    assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
