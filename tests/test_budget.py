@@ -119,3 +119,22 @@ def test_budget_curve_bench_writes_its_table_and_picture(tmp_path, monkeypatch):
     assert all(r["score"]["tasks_total"] == 1 and r["median_ttt_steps"] >= 1 for r in report["rows"])
     assert "| 1.5 |" in (tmp_path / "results" / "budget_curve.md").read_text()
     assert png.stat().st_size > 5000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_selection_bench_scores_every_setting_after_one_ttt(tmp_path, monkeypatch, tiny_model_dir):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+    import accuracy
+    import selection
+
+    monkeypatch.setattr(accuracy, "RESULTS", tmp_path / "results")
+    argv = ["--model", str(tiny_model_dir), "--max-tasks", "1", "--runs", str(tmp_path / "runs")]
+    assert selection.main(argv) == 0
+    report = json.loads((tmp_path / "results" / "selection.json").read_text())
+    assert report["finished"] == 1 and [r["setting"] for r in report["rows"]] == list(selection.SETTINGS)
+    views = {r["setting"]: r["median_views"] for r in report["rows"]}
+    assert views["hierarchical, 56 views (3 colours)"] == 4 * views["hierarchical, 14 views"]
+    assert selection.main(argv) == 0  # resumes: the task is not trained again
+    assert len(list((tmp_path / "runs").rglob("*.json"))) == 1

@@ -12,10 +12,10 @@ import time
 import traceback
 from dataclasses import dataclass, replace
 
-from ..data.tasks import Task, grid_key, grid_to_list
+from ..data.tasks import Task, grid_to_list
 from ..errors import ArcTTTError
-from ..method.inference import predict, score_grids
-from ..method.voting import vote
+from ..method.inference import predict
+from ..method.selection import choose
 from ..search.engine import search
 from .budget import DecodeRate, TaskBudget, view_tokens
 from .config import SolveConfig
@@ -115,7 +115,8 @@ class Solver:
                                    deadline=budget.deadline if budget else None)
             else:
                 per_test = self.engine.predict(task, self.config.inference, self.config.seed)
-            chosen = [self._choose(model, task, i, c) for i, c in enumerate(per_test)]
+            chosen = [choose(model, self.loaded.vocab, task, i, c, self.config.voting, self.config.poe_candidates,
+                             self.config.inference.transforms) for i, c in enumerate(per_test)]
         record["inference"] = stats
         record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
         self.decode_rate.add(record["timings"]["inference_s"], stats)
@@ -125,14 +126,6 @@ class Solver:
                  "transforms": sorted({c.transform for c in candidates if c.grid.shape == r.grid.shape
                                        and (c.grid == r.grid).all()})}
                 for r in result.ranking[:10]])
-
-    def _choose(self, model, task: Task, test_index: int, candidates: list):
-        if self.config.voting != "poe":
-            return vote(candidates, self.config.voting)
-        shortlist = vote(candidates, "hierarchical").ranking[: self.config.poe_candidates]
-        scores = score_grids(model, self.loaded.vocab, task, test_index, [r.grid for r in shortlist],
-                             self.config.inference.transforms)
-        return vote([c for c in candidates if grid_key(c.grid) in scores], "scores", scores=scores)
 
 
 def _thin(values: list[float], keep: int = 50) -> list[float]:
