@@ -138,3 +138,18 @@ def test_selection_bench_scores_every_setting_after_one_ttt(tmp_path, monkeypatc
     assert views["hierarchical, 56 views (3 colours)"] == 4 * views["hierarchical, 14 views"]
     assert selection.main(argv) == 0  # resumes: the task is not trained again
     assert len(list((tmp_path / "runs").rglob("*.json"))) == 1
+
+
+def test_runs_saved_before_infer_colours_still_resume():
+    import dataclasses
+
+    from arcttt.run.config import SolveConfig
+
+    old = dataclasses.asdict(SolveConfig())
+    old["inference"].pop("colours")
+    old.pop("task_seconds")
+    old["inference"]["colour_permutation"] = False
+    assert SolveConfig.from_dict(old).result_affecting() == SolveConfig().result_affecting()
+    old["inference"]["colour_permutation"] = True
+    with pytest.raises(ArcTTTError, match="--infer-colours"):
+        SolveConfig.from_dict(old)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ..errors import ArcTTTError
 from ..fields import flat_dict, from_dict, option
 from ..method.config import SELECTIONS, InferenceConfig, TTTConfig
 from ..models import DEFAULT_MODEL
@@ -99,4 +100,11 @@ class SolveConfig:
         d = dict(d)
         if isinstance(d.get("executor"), str):  # config.json of runs before executor settings were saved
             d["executor"] = {"kind": d["executor"]}
+        inference = d.get("inference")
+        if isinstance(inference, dict) and "colour_permutation" in inference:  # before --infer-colours
+            inference = dict(inference)
+            if inference.pop("colour_permutation"):
+                raise ArcTTTError("config.json: this run permuted the colours of every view (a setting since "
+                                  "replaced by --infer-colours); it cannot be resumed or combined")
+            d["inference"] = inference
         return from_dict(cls, d, "config.json")
