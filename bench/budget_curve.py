@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from accuracy import WHOLE_SETS, commit, publish, selection_task_ids
-
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
 from arcttt.run.config import ExecutorConfig, SolveConfig
@@ -112,8 +111,9 @@ def main(argv=None) -> int:
     for seconds in sorted(args.seconds):
         out = Path(args.runs) / Path(args.model).name / args.suite / f"{seconds:g}s"
         print(f"== {args.suite}: --task-seconds {seconds:g}", flush=True)
-        config = SolveConfig(dataset=dataset, tasks=tasks, model=args.model, out=str(out), task_seconds=seconds,
-                             inference=inference, max_tasks=args.max_tasks, threads=args.threads, executor=executor)
+        config = SolveConfig(solver="ttt", dataset=dataset, tasks=tasks, model=args.model, out=str(out),
+                             task_seconds=seconds, inference=inference, max_tasks=args.max_tasks, threads=args.threads,
+                             executor=executor)
         rows.append(budget_row(seconds, out, solve_dataset(config)))
         print(f"   solved {rows[-1]['score']['tasks_correct']}/{rows[-1]['score']['tasks_total']}, "
               f"median {rows[-1]['median_s']:.1f} s", flush=True)

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     p.add_argument("--name", default="compile_speed")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    solver = Solver(SolveConfig(model=args.model, device="cpu", seed=args.seed,
+    solver = Solver(SolveConfig(solver="ttt", model=args.model, device="cpu", seed=args.seed,
                                 ttt=TTTConfig(mode="lora", max_steps=args.ttt_steps)))
     adapter = solver.adapter
     tasks = pick_tasks(args.tasks, model_max_positions(adapter.model))

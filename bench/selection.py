@@ -23,11 +23,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from accuracy import commit, publish
-from budget_curve import suite_tasks
-
 from arcttt.data.datasets import load_dataset
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
+from budget_curve import suite_tasks
 
 PLAIN = InferenceConfig()
 SETTINGS: dict[str, tuple[InferenceConfig, str]] = {
@@ -50,7 +49,7 @@ def _init(model: str, seed: int, threads: int) -> None:
     from arcttt.run.config import SolveConfig
     from arcttt.run.solver import Solver
 
-    _solver = Solver(SolveConfig(model=model, seed=seed, threads=threads, device="cpu"))
+    _solver = Solver(SolveConfig(solver="ttt", model=model, seed=seed, threads=threads, device="cpu"))
 
 
 def evaluate(task_json: dict, task_id: str, seed: int, poe_candidates: int) -> dict:

@@ -183,7 +183,8 @@ def main(argv=None) -> int:
         ttt_cfg.data.max_examples = args.max_examples
     inf_cfg = InferenceConfig()
     seeds = list(range(args.seed, args.seed + max(1, args.seeds)))
-    solvers = {s: Solver(SolveConfig(model=model_path, device="cpu", seed=s, ttt=ttt_cfg, inference=inf_cfg))
+    solvers = {s: Solver(SolveConfig(solver="ttt", model=model_path, device="cpu", seed=s, ttt=ttt_cfg,
+                                     inference=inf_cfg))
                for s in seeds}
     solver = solvers[seeds[0]]
     vocab = solver.loaded.vocab

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps)  # the baseline is peft LoRA
     inf_cfg = InferenceConfig()
     torch.set_num_threads(cores)
-    solver = Solver(SolveConfig(model=args.model, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
+    solver = Solver(SolveConfig(solver="ttt", model=args.model, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
     max_pos = model_max_positions(solver.loaded.model)
     tasks = pick_tasks(args.tasks, max_pos)
     ids = ",".join(t.id for t in tasks)
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         def config(out: str, executor: str, threads: int) -> SolveConfig:
-            return SolveConfig(dataset="arc1/eval", tasks=ids, model=args.model, out=str(Path(tmp) / out),
+            return SolveConfig(solver="ttt", dataset="arc1/eval", tasks=ids, model=args.model, out=str(Path(tmp) / out),
                                device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg,
                                executor=ExecutorConfig(executor, workers=cores), threads=threads)
 

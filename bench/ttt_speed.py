@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     tasks = load_dataset("arc1/eval", "dev80").tasks
     task = next(t for t in tasks if t.id == args.task) if args.task else median_task(tasks)
-    solver = Solver(SolveConfig(model=args.model))
+    solver = Solver(SolveConfig(solver="ttt", model=args.model))
     runs = []
     for i in range(args.repeats):
         start = time.perf_counter()

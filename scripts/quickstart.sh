@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the shipped default model (arcttt.models.DEFAULT_MODEL, no --model needed): TTT + augmented
-# inference on a slice of ARC-AGI-1 evaluation; the run directory gets a report.html to open in a browser.
+# The main job on the shipped default model (arcttt.models.DEFAULT_MODEL, no --model needed): program search, then
+# TTT + augmented inference where no program explains a task, on a slice of ARC-AGI-1 evaluation; the run
+# directory gets a report.html to open in a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

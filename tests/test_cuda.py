@@ -68,7 +68,7 @@ def test_solve_run_on_gpu(model_dir, tmp_path):
         t = generate_task(fam, i, 0.0, n_train=3)
         (data / f"{t.id}.json").write_text(json.dumps(t.to_json()))
     cfg = SolveConfig(dataset=str(data), model=str(model_dir), out=str(tmp_path / "run"), device="cuda",
-                      ttt=TTT, inference=INF)
+                      solver="ttt", ttt=TTT, inference=INF)
     summary = solve_dataset(cfg, progress=False)
     assert summary["finished"] == 2 and not summary["failed"]
     assert "score" in summary  # generated tasks carry solutions, so the run is scored

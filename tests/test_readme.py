@@ -22,7 +22,7 @@ CI = (ROOT / ".ci" / "run").read_text()
 
 CHEAP = {  # appended to each command (argparse keeps the last value of a flag)
     "solve": ["--max-tasks", "1", "--ttt-steps", "2", "--threads", "1", "--quiet", "--orders", "1",
-              "--infer-transforms", "identity,rot90"],
+              "--infer-transforms", "identity,rot90", "--search-seconds", "2"],
     "generate": ["--per-family", "1", "--quiet"],
     "finetune": ["--steps", "1", "--generated-per-family", "1", "--quiet"],
     "bench/accuracy.py": ["--max-tasks", "1", "--ttt-epochs", "0.02", "--workers", "1", "--only", "TTT + voting"],

@@ -201,7 +201,7 @@ def test_solve_backend_vllm_serves_each_tasks_adapter(tmp_path, monkeypatch):
     save_model(tiny_model(), tmp_path / "base")
     monkeypatch.setattr(vb, "VLLMBackend", FakeVLLMBackend)
     tasks = [generate_task("flip", s, 0.0, n_train=3) for s in (1, 2)]
-    config = SolveConfig(model=str(tmp_path / "base"), device="cpu", threads=1, inference=INF,
+    config = SolveConfig(model=str(tmp_path / "base"), device="cpu", threads=1, inference=INF, solver="ttt",
                          ttt=TTTConfig(mode="lora", max_steps=3, lora_rank=8, lr=1e-2))
     hf = Solver(config)
     want = [hf.solve(t.without_solutions()) for t in tasks]

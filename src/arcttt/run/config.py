@@ -48,9 +48,9 @@ class SolveConfig:
     Kaggle *_challenges.json."""
     tasks: str | None = None
     """Subset: dev80, a CSV with a task_id column, or comma-separated ids."""
-    solver: str = option("ttt", choices=SOLVERS)
-    """ttt: test-time training + augmented inference + voting; search: the program search alone (no model);
-    ensemble: verified programs answer first, TTT fills the rest (and runs only where it is needed)."""
+    solver: str = option("ensemble", choices=SOLVERS)
+    """ensemble: verified programs answer first, TTT fills the rest (and runs only where it is needed);
+    ttt: test-time training + augmented inference + voting alone; search: the program search alone (no model)."""
     model: str = DEFAULT_MODEL
     """Model folder (grid LM or any local Hugging Face causal LM) or a shipped model's name."""
     gguf_file: str | None = None
