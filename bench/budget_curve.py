@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from accuracy import WHOLE_SETS, commit, publish, selection_task_ids
-from arcttt.method.config import InferenceConfig
+from arcttt.method.config import SELECTIONS, InferenceConfig
 from arcttt.models import DEFAULT_MODEL
 from arcttt.run.config import ExecutorConfig, SolveConfig
 from arcttt.run.solve import solve_dataset
@@ -96,6 +96,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, nargs="+", default=[10, 20, 40, 80, 160])
     p.add_argument("--orders", type=int, default=2, help="demonstration orders of the view pool")
     p.add_argument("--infer-colours", type=int, default=3, help="colour-permuted copies of the view pool")
+    p.add_argument("--voting", default="hierarchical", choices=SELECTIONS, help="how the two attempts are chosen")
     p.add_argument("--max-tasks", type=int, default=None)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=None)
@@ -112,12 +113,13 @@ def main(argv=None) -> int:
         out = Path(args.runs) / Path(args.model).name / args.suite / f"{seconds:g}s"
         print(f"== {args.suite}: --task-seconds {seconds:g}", flush=True)
         config = SolveConfig(solver="ttt", dataset=dataset, tasks=tasks, model=args.model, out=str(out),
-                             task_seconds=seconds, inference=inference, max_tasks=args.max_tasks, threads=args.threads,
+                             task_seconds=seconds, inference=inference, voting=args.voting, max_tasks=args.max_tasks, threads=args.threads,
                              executor=executor)
         rows.append(budget_row(seconds, out, solve_dataset(config)))
         print(f"   solved {rows[-1]['score']['tasks_correct']}/{rows[-1]['score']['tasks_total']}, "
               f"median {rows[-1]['median_s']:.1f} s", flush=True)
-    views = f"{len(inference.transforms)} transforms x {args.orders} orders x (1 + {args.infer_colours} colours)"
+    views = (f"{len(inference.transforms)} transforms x {args.orders} orders x (1 + {args.infer_colours} colours), "
+             f"{args.voting} voting")
     report = {"model": args.model, "suite": args.suite, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "views": views, "workers": args.workers, "threads": args.threads,
               "command": "python bench/budget_curve.py " + shlex.join(sys.argv[1:] if argv is None else argv),
