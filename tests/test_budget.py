@@ -15,7 +15,7 @@ from arcttt.errors import ArcTTTError
 from arcttt.method.config import TTTConfig, TTTDataConfig
 from arcttt.method.inference import InferenceConfig, augmented_views, predict
 from arcttt.method.ttt import TaskAdapter
-from arcttt.run.budget import INFERENCE_SHARE, SEARCH_SHARE, DecodeRate, TaskBudget, view_tokens
+from arcttt.run.budget import INFERENCE_SHARE, SEARCH_SHARE, InferenceCost, TaskBudget, view_tokens
 from conftest import colour_map_task, loaded, tiny_lm
 from test_solve import dataset, solve  # noqa: F401 (the module's dataset fixture)
 
@@ -71,10 +71,11 @@ def test_budget_split():
     assert 0 < budget.ttt_seconds() <= (1 - INFERENCE_SHARE) * 40
     spent = TaskBudget(40.0, start=time.perf_counter() - 100)
     assert spent.ttt_seconds() == pytest.approx(1e-3) and spent.deadline < time.perf_counter()
-    rate = DecodeRate()
-    assert rate.estimate(1000) is None
-    rate.add(2.0, {"prompt_tokens": 300, "generated_tokens": 100})
-    assert rate.estimate(1000) == pytest.approx(5.0)
+    cost = InferenceCost()
+    assert cost.estimate(1000) is None and cost.selection() == 0
+    cost.add(2.0, {"prompt_tokens": 300, "generated_tokens": 100}, 1.0)
+    cost.add(2.0, {"prompt_tokens": 300, "generated_tokens": 100}, 0.0)
+    assert cost.selection() == pytest.approx(0.5) and cost.estimate(1000) == pytest.approx(5.5)
     fresh = TaskBudget(40.0, start=time.perf_counter())
     # inference gets what its views are expected to cost, at most its share; TTT the rest
     assert fresh.ttt_seconds(1.0) == pytest.approx(39.0, abs=0.5)

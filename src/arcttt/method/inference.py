@@ -262,8 +262,9 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
 
     With `stats`, adds the number of prompts (views), distinct prompts, and the prompt and generated
     tokens actually decoded to it. With a `deadline` (a time.perf_counter() value), views are decoded
-    by priority (View.rank), one rank at a time, until the test input's share of the time left is
-    spent; the first rank is always decoded, so every test input gets candidates.
+    by priority (View.rank), one rank at a time, while the next rank is expected (from the last one's
+    time) to end within the test input's share of the time left; the first rank is always decoded, so
+    every test input gets candidates.
     """
     config = config or InferenceConfig()
     max_positions = config.max_positions or model_max_positions(model)
@@ -282,8 +283,10 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
             now = time.perf_counter()
             test_deadline = now + max(0.0, deadline - now) / (len(task.test) - ti)
         candidates = []
+        round_seconds = 0.0
         for n_round, views_of_round in enumerate(rounds):
-            if deadline is not None and n_round and time.perf_counter() >= test_deadline:
+            round_start = time.perf_counter()
+            if deadline is not None and n_round and round_start + round_seconds > test_deadline:
                 if stats is not None:
                     stats["views_skipped"] = stats.get("views_skipped", 0) + sum(map(len, rounds[n_round:]))
                 break
@@ -296,6 +299,7 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
                     except (CodecError, TransformError):
                         continue  # unfinished under the context limit, or not invertible
                     candidates.append(Candidate(grid, v.transform.name, lp))
+            round_seconds = time.perf_counter() - round_start
         out.append(candidates)
     return out
 

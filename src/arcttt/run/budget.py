@@ -1,10 +1,11 @@
 """One time budget per task (`--task-seconds`): how a task's seconds are split between its stages.
 
 The search gets at most SEARCH_SHARE of the budget. Augmented inference is given what its views
-are expected to cost at the decoding speed measured on the previous tasks (at most
-INFERENCE_SHARE of the budget; that share until a first task has been measured); TTT trains
+and the choice of attempts are expected to cost at the speeds measured on the previous tasks (at
+most INFERENCE_SHARE of the budget; that share until a first task has been measured); TTT trains
 until then, its learning-rate schedule following the clock (so the steps it takes are what this
-machine's throughput allows); inference then decodes views by priority until the budget ends.
+machine's throughput allows); inference then decodes views by priority while they fit, leaving
+the time the choice is expected to take.
 Results then depend on the machine's speed, which a fixed number of steps avoids.
 """
 
@@ -50,20 +51,31 @@ class TaskBudget:
         return max(1e-3, self.deadline - inference - time.perf_counter())
 
 
-class DecodeRate:
-    """Seconds per decoded token (prompt and generated), measured on the tasks solved so far."""
+class InferenceCost:
+    """What inference cost on the tasks solved so far: seconds per decoded token (prompt and generated),
+    and seconds of choosing the attempts (product of experts rescores; voting is nearly free)."""
 
     def __init__(self):
-        self.seconds = 0.0
+        self.decode_seconds = 0.0
         self.tokens = 0
+        self.selection_seconds = 0.0
+        self.tasks = 0
 
-    def add(self, seconds: float, stats: dict) -> None:
-        self.seconds += seconds
+    def add(self, decode_seconds: float, stats: dict, selection_seconds: float) -> None:
+        self.decode_seconds += decode_seconds
         self.tokens += stats.get("prompt_tokens", 0) + stats.get("generated_tokens", 0)
+        self.selection_seconds += selection_seconds
+        self.tasks += 1
+
+    def selection(self) -> float:
+        """Expected seconds of choosing the attempts (0 before anything was measured)."""
+        return self.selection_seconds / self.tasks if self.tasks else 0.0
 
     def estimate(self, tokens: int) -> float | None:
-        """Expected seconds to decode `tokens` tokens; None before anything was measured."""
-        return self.seconds / self.tokens * tokens if self.tokens else None
+        """Expected seconds to decode `tokens` tokens and choose; None before anything was measured."""
+        if not self.tokens:
+            return None
+        return self.decode_seconds / self.tokens * tokens + self.selection()
 
 
 def view_tokens(task, config, seed: int) -> int:

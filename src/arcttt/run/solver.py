@@ -17,7 +17,7 @@ from ..errors import ArcTTTError
 from ..method.inference import predict
 from ..method.selection import choose
 from ..search.engine import search
-from .budget import DecodeRate, TaskBudget, view_tokens
+from .budget import InferenceCost, TaskBudget, view_tokens
 from .config import SolveConfig
 from .ensemble import merge, ttt_ranking
 
@@ -28,7 +28,7 @@ class Solver:
     def __init__(self, config: SolveConfig, progress: bool = False):
         self.config = config
         self.loaded = self.adapter = self.engine = None
-        self.decode_rate = DecodeRate()
+        self.inference_cost = InferenceCost()
         if config.solver == "search":
             return
         from ..method.models import load_model, set_threads
@@ -99,7 +99,7 @@ class Solver:
         """Test-time training, augmented inference and voting: the record's TTT part and ranked candidates."""
         ttt_seconds = None
         if budget is not None:
-            expected = self.decode_rate.estimate(view_tokens(task, self.config.inference, self.config.seed))
+            expected = self.inference_cost.estimate(view_tokens(task, self.config.inference, self.config.seed))
             ttt_seconds = budget.ttt_seconds(expected)
         report = self.adapter.adapt(task, ttt_seconds)
         record["ttt"] = {"mode": self.adapter.config.mode, "examples": report.examples, "steps": report.steps,
@@ -111,15 +111,18 @@ class Solver:
         stats: dict = {}
         with self.adapter.folded() as model:
             if self.engine is None:
+                deadline = budget.deadline - self.inference_cost.selection() if budget else None
                 per_test = predict(model, self.loaded.vocab, task, self.config.inference, self.config.seed, stats,
-                                   deadline=budget.deadline if budget else None)
+                                   deadline=deadline)
             else:
                 per_test = self.engine.predict(task, self.config.inference, self.config.seed)
+            t1 = time.perf_counter()
             chosen = [choose(model, self.loaded.vocab, task, i, c, self.config.voting, self.config.poe_candidates,
                              self.config.inference.transforms) for i, c in enumerate(per_test)]
+        t2 = time.perf_counter()
         record["inference"] = stats
-        record["timings"]["inference_s"] = round(time.perf_counter() - t0, 3)
-        self.decode_rate.add(record["timings"]["inference_s"], stats)
+        record["timings"]["inference_s"] = round(t2 - t0, 3)
+        self.inference_cost.add(t1 - t0, stats, t2 - t1)
         for candidates, result in zip(per_test, chosen):
             record["candidates"].append([
                 {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
