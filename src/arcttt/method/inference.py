@@ -1,7 +1,8 @@
 """Augmented inference: predict under many invertible views of a task, invert, return candidates.
 
-For each transform of the voting set and a few demonstration orders, the task is
-transformed, encoded and decoded (views whose prompts coincide are decoded once);
+For each transform of the voting set, a few demonstration orders and optionally colour
+permutations, the task is transformed, encoded and decoded (views whose prompts coincide
+are decoded once; under a deadline, by priority until time runs out);
 prompts decode in batches through a KV cache (see decode_plan), their outputs
 restricted to valid grid tokens (codec.GridConstraint). Each prediction is mapped
 back with the inverse transform and returned as a voting.Candidate with its
