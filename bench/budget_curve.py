@@ -79,6 +79,8 @@ def plot(report: dict, png: Path) -> None:
     for r, x, y in zip(report["rows"], xs, ys):
         ax.annotate(f"{r['task_seconds']:g} s", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
     ax.set_xscale("log", base=2)
+    ax.set_xticks([r["task_seconds"] for r in report["rows"]], [f"{r['task_seconds']:g}" for r in report["rows"]])
+    ax.minorticks_off()
     ax.set_xlabel("median seconds per task (--task-seconds)")
     ax.set_ylabel(f"tasks solved of {report['rows'][0]['score']['tasks_total']}")
     ax.set_title(f"{report['suite']}: TTT + voting under one budget per task", fontsize=10)
