@@ -76,9 +76,10 @@ class SolveConfig:
     poe_candidates: int = 6
     """Candidates rescored by --voting poe."""
     task_seconds: float | None = None
-    """One time budget per task: the search gets at most a quarter, TTT trains until 80% of it has passed
-    (as many steps as this machine's speed allows), inference decodes views by priority until it ends
-    (raise --orders / --infer-colours for more views to spend it on). Default: fixed epochs and views."""
+    """One time budget per task: the search gets at most a quarter, inference what its views cost at the
+    speed measured on earlier tasks (at most a fifth), TTT the rest (as many steps as this machine's speed
+    allows); views are decoded by priority while they fit (raise --orders / --infer-colours for more views
+    to spend it on). Default: fixed epochs and views. See arcttt.run.budget."""
     report: bool = True
     """Write RUN/report.html when the run ends."""
     search: SearchConfig = option(default_factory=SearchConfig, prefix="search-")
