@@ -84,6 +84,15 @@ def selection_task_ids(n: int = 40) -> list[str]:
     return [t.id for t in rest[:n]]
 
 
+def suite_tasks(suite: str) -> tuple[str, str | None]:
+    """(dataset, task subset) of a suite drawn from a bundled set: dev80, select40 or a whole set."""
+    if suite == "dev80":
+        return "arc1/eval", "dev80"
+    if suite == "select40":
+        return "arc1/eval", ",".join(selection_task_ids(40))
+    return WHOLE_SETS[suite], None
+
+
 def heldout_tasks(per_family: int, seed: int, exclude_pairs: set | None = None) -> list:
     """The benchmark's tasks of the generator's held-out families (fixed seeds, difficulty 0.3).
 
@@ -216,14 +225,10 @@ def main(argv=None) -> int:
     runs = Path(args.runs)
     rows = []
     for suite in suites:
-        if suite == "dev80":
-            dataset, tasks = "arc1/eval", "dev80"
-        elif suite in WHOLE_SETS:
-            dataset, tasks = WHOLE_SETS[suite], None
-        elif suite == "select40":
-            dataset, tasks = "arc1/eval", ",".join(selection_task_ids(40))
-        else:
+        if suite == "heldout":
             dataset, tasks = str(heldout_folder(runs, args.model, args.heldout_per_family, args.seed)), None
+        else:
+            dataset, tasks = suite_tasks(suite)
         ttt_defaults = TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs)
         for name, (ttt, inf, voting) in [*settings(ttt_defaults, args.ablations).items(), (ENSEMBLE, (None,) * 3)]:
             if args.only and name not in args.only:

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from accuracy import WHOLE_SETS, commit, publish, selection_task_ids
+from accuracy import WHOLE_SETS, commit, publish, suite_tasks
 from arcttt.method.config import SELECTIONS, InferenceConfig
 from arcttt.models import DEFAULT_MODEL
 from arcttt.run.config import ExecutorConfig, SolveConfig
@@ -27,14 +27,6 @@ from arcttt.run.solve import solve_dataset
 
 HOLDS = 0.15
 """The budget holds when the median task's time is within this fraction of it."""
-
-
-def suite_tasks(suite: str) -> tuple[str, str | None]:
-    if suite == "select40":
-        return "arc1/eval", ",".join(selection_task_ids(40))
-    if suite == "dev80":
-        return "arc1/eval", "dev80"
-    return WHOLE_SETS[suite], None
 
 
 def budget_row(seconds: float, out: Path, summary: dict) -> dict:
@@ -115,8 +107,8 @@ def main(argv=None) -> int:
         out = Path(args.runs) / Path(args.model).name / args.suite / f"{seconds:g}s"
         print(f"== {args.suite}: --task-seconds {seconds:g}", flush=True)
         config = SolveConfig(solver="ttt", dataset=dataset, tasks=tasks, model=args.model, out=str(out),
-                             task_seconds=seconds, inference=inference, voting=args.voting, max_tasks=args.max_tasks, threads=args.threads,
-                             executor=executor)
+                             task_seconds=seconds, inference=inference, voting=args.voting,
+                             max_tasks=args.max_tasks, threads=args.threads, executor=executor)
         rows.append(budget_row(seconds, out, solve_dataset(config)))
         print(f"   solved {rows[-1]['score']['tasks_correct']}/{rows[-1]['score']['tasks_total']}, "
               f"median {rows[-1]['median_s']:.1f} s", flush=True)

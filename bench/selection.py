@@ -22,11 +22,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from accuracy import commit, publish
+from accuracy import commit, publish, suite_tasks
 from arcttt.data.datasets import load_dataset
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
-from budget_curve import suite_tasks
 
 PLAIN = InferenceConfig()
 SETTINGS: dict[str, tuple[InferenceConfig, str]] = {
