@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from arcttt.cli.main import main
 from arcttt.data.tasks import Pair, Task
-from arcttt.dsl import grid_ops
+from arcttt.dsl import grid_ops, parts
 from arcttt.dsl.reject import Reject
 from arcttt.errors import ArcTTTError
 from arcttt.search import engine
@@ -70,10 +70,10 @@ def test_gravity_keeps_every_cell_and_parts_combine():
     assert down.tolist() == [[0, 0, 0], [0, 0, 0], [1, 3, 2]]
     assert sorted(grid_ops.fall(g, "left").ravel().tolist()) == sorted(g.ravel().tolist())
     two = np.array([[1, 0, 5, 1, 1], [0, 1, 5, 0, 1]], np.uint8)  # two 2x2 parts split by a column of 5
-    assert grid_ops.combine_parts(two, "and").tolist() == [[10, 0], [0, 10]]
-    assert grid_ops.combine_parts(two, "xor").tolist() == [[0, 10], [0, 0]]
+    assert parts.combine_parts(two, "and").tolist() == [[10, 0], [0, 10]]
+    assert parts.combine_parts(two, "xor").tolist() == [[0, 10], [0, 0]]
     with pytest.raises(Reject):
-        grid_ops.split_parts(np.array([[1, 2], [3, 4]], np.uint8))
+        parts.split_parts(np.array([[1, 2], [3, 4]], np.uint8))
 
 
 # ---------------------------------------------------------------- program text

@@ -1,5 +1,5 @@
 """Whole-grid primitives: symmetries, scaling, tiling, halves, cropping, gravity, symmetry completion,
-colour filters, logical combinations of parts.
+colour filters, lines, periodic patterns (a grid's parts are in arcttt.dsl.parts).
 
 Every function takes a uint8 grid (and plain parameters) and returns a new grid; one that does not
 apply raises Reject. The generator families are built on these, and the program search enumerates
@@ -119,6 +119,24 @@ def remove_colour(g: np.ndarray, c: int, bg: int = 0) -> np.ndarray:
     return np.where(g == c, np.uint8(bg), g).astype(np.uint8)
 
 
+def fill_colour_boxes(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """Each colour's bounding box filled with it, over background (cells two colours' boxes share stay
+    background: which colour they take would be a guess)."""
+    out = g.copy()
+    colours = [int(c) for c in np.unique(g) if c != bg]
+    owner = np.zeros(g.shape, np.int16)
+    for c in colours:
+        r0, r1, c0, c1 = bbox(g == c)
+        owner[r0:r1, c0:c1] += 1
+    for c in colours:
+        r0, r1, c0, c1 = bbox(g == c)
+        box = out[r0:r1, c0:c1]
+        box[(g[r0:r1, c0:c1] == bg) & (owner[r0:r1, c0:c1] == 1)] = c
+    if np.array_equal(out, g):
+        raise Reject("no box to fill")
+    return out
+
+
 def symmetry_complete(g: np.ndarray, sym: str, mask: int) -> np.ndarray:
     """Cells of the mask colour filled from their mirror images ('h', 'v' or both: 'hv')."""
     out = g.copy()
@@ -169,73 +187,6 @@ def fill_enclosed(g: np.ndarray, colour: int = MARK, bg: int = 0) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------- parts split by separator lines
-
-def split_parts(g: np.ndarray) -> list[np.ndarray]:
-    """The parts between full rows or columns of one colour (the separator), left to right, top to bottom.
-    Rejects a grid without separators or with parts of different shapes."""
-    return _split(g)[0]
-
-
-def _split(g: np.ndarray) -> tuple[list[np.ndarray], int, int]:
-    """split_parts, and how many rows and columns of parts there are."""
-    h, w = g.shape
-    for c in np.unique(g):
-        rows = [r for r in range(h) if (g[r] == c).all()]
-        cols = [k for k in range(w) if (g[:, k] == c).all()]
-        if not rows and not cols or len(rows) == h or len(cols) == w:
-            continue
-        row_spans, col_spans = _spans(rows, h), _spans(cols, w)
-        parts = [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
-        if len(parts) >= 2 and len({p.shape for p in parts}) == 1:
-            return parts, len(row_spans), len(col_spans)
-    raise Reject("no separator lines")
-
-
-def _spans(lines: list[int], n: int) -> list[tuple[int, int]]:
-    cuts = [-1] + lines + [n]
-    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
-
-
-LOGIC = {
-    "and": lambda a, b: a & b,
-    "or": lambda a, b: a | b,
-    "xor": lambda a, b: a ^ b,
-    "nor": lambda a, b: ~(a | b),
-    "left_only": lambda a, b: a & ~b,
-    "right_only": lambda a, b: b & ~a,
-}
-
-
-def combine_parts(g: np.ndarray, op: str, bg: int = 0) -> np.ndarray:
-    """The first two parts (split_parts) as masks of non-background cells, combined by a logical
-    operation: MARK where it holds, background elsewhere."""
-    parts = split_parts(g)
-    if len(parts) != 2:
-        raise Reject("needs two parts")
-    a, b = (p != bg for p in parts)
-    return np.where(LOGIC[op](a, b), np.uint8(MARK), np.uint8(bg)).astype(np.uint8)
-
-
-def overlay_parts(g: np.ndarray, bg: int = 0) -> np.ndarray:
-    """All parts painted over one another, first to last."""
-    parts = split_parts(g)
-    out = parts[0].copy()
-    for p in parts[1:]:
-        out = overlay(out, p, bg)
-    return out
-
-
-def odd_part(g: np.ndarray) -> np.ndarray:
-    """The one part that differs from all the others."""
-    parts = split_parts(g)
-    keys = [p.tobytes() for p in parts]
-    odd = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
-    if len(odd) != 1 or len(parts) < 3:
-        raise Reject("no single odd part")
-    return odd[0]
-
-
 # ---------------------------------------------------------------- lines
 
 def rays(g: np.ndarray, directions: str, bg: int = 0) -> np.ndarray:
@@ -258,22 +209,40 @@ def rays(g: np.ndarray, directions: str, bg: int = 0) -> np.ndarray:
     return out
 
 
-def connect_pairs(g: np.ndarray, bg: int = 0) -> np.ndarray:
-    """A line between every two cells of the same colour on one row or column, over background."""
+def connect_pairs(g: np.ndarray, bg: int = 0, diag: bool = False) -> np.ndarray:
+    """A line between every two cells of the same colour on one row or column (or, with `diag`, on one
+    diagonal), over background."""
     out = g.copy()
     found = False
-    for grid, res in ((g, out), (g.T, out.T)):
-        for r in range(grid.shape[0]):
-            row = grid[r]
-            for c in np.unique(row[row != bg]):
-                idx = np.nonzero(row == c)[0]
-                for a, b in zip(idx, idx[1:]):
-                    seg = res[r, a + 1:b]
-                    if b > a + 1 and (row[a + 1:b] == bg).all():
-                        seg[seg == bg] = c
-                        found = True
+    for cells in (_diagonals(g.shape) if diag else _rows_and_columns(g.shape)):
+        line = g[cells]
+        for c in np.unique(line[line != bg]):
+            idx = np.nonzero(line == c)[0]
+            for a, b in zip(idx, idx[1:]):
+                if b > a + 1 and (line[a + 1:b] == bg).all():
+                    rr, cc = cells[0][a + 1:b], cells[1][a + 1:b]
+                    free = out[rr, cc] == bg  # where two lines cross, the first drawn stays
+                    out[rr[free], cc[free]] = c
+                    found = True
     if not found:
         raise Reject("no pairs to connect")
+    return out
+
+
+def _rows_and_columns(shape) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (row indices, column indices) of every row and every column of a grid."""
+    h, w = shape
+    rows = [(np.full(w, r), np.arange(w)) for r in range(h)]
+    return rows + [(np.arange(h), np.full(h, c)) for c in range(w)]
+
+
+def _diagonals(shape) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (row indices, column indices) of every diagonal and anti-diagonal of a grid."""
+    h, w = shape
+    out = []
+    for k in range(-h + 1, w):
+        r = np.arange(max(0, -k), min(h, w - k))
+        out += [(r, r + k), (r, w - 1 - (r + k))]
     return out
 
 
@@ -295,19 +264,6 @@ def symmetrize(g: np.ndarray, how: str, bg: int = 0) -> np.ndarray:
     return overlay(g, other, bg)
 
 
-def parts_summary(g: np.ndarray, bg: int = 0) -> np.ndarray:
-    """One cell per part (split_parts), in the parts' layout, of the part's most common colour other
-    than the background (background for an empty part)."""
-    parts, rows, cols = _split(g)
-    out = np.full((rows, cols), bg, np.uint8)
-    for i, p in enumerate(parts):
-        counts = np.bincount(p.ravel(), minlength=10)
-        counts[bg] = 0
-        if counts.any():
-            out[i // cols, i % cols] = counts.argmax()
-    return out
-
-
 def compress(g: np.ndarray) -> np.ndarray:
     """Runs of identical consecutive rows, then of identical consecutive columns, each kept once."""
     keep_r = [0] + [r for r in range(1, g.shape[0]) if not np.array_equal(g[r], g[r - 1])]
@@ -318,7 +274,8 @@ def compress(g: np.ndarray) -> np.ndarray:
 
 def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
     """Cells of the mask colour filled from a 2-D periodic pattern: the smallest periods (rows, columns)
-    under which every other cell agrees with the cells one period away."""
+    under which every other cell agrees with the cells one period away, else the shortest diagonal
+    stripes (a colour per value of (row + column) or (row - column) modulo a period)."""
     m = g == mask
     if not m.any() or m.all():
         raise Reject("nothing masked")
@@ -341,6 +298,17 @@ def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
         if ok:
             full = np.tile(tile, (h // ph + 1, w // pw + 1))[:h, :w]
             return np.where(m, full, g).astype(np.uint8)
+    rr, cc = np.indices(g.shape)
+    for period in range(2, max_period + 1):  # diagonal stripes: the colour depends on (r +- c) mod period
+        for phase in ((rr + cc) % period, (rr - cc) % period):
+            full = np.zeros_like(g)
+            for k in range(period):
+                vals = g[(phase == k) & ~m]
+                if len(vals) == 0 or (vals != vals[0]).any():
+                    break
+                full[phase == k] = vals[0]
+            else:
+                return np.where(m, full, g).astype(np.uint8)
     raise Reject("no period explains the unmasked cells")
 
 
@@ -376,15 +344,6 @@ def restore_masked(g: np.ndarray, mask: int, how: str) -> np.ndarray:
             raise Reject("masked cells have no visible mirror")
     r0, r1, c0, c1 = bbox(m)
     return full[r0:r1, c0:c1].copy()
-
-
-def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:
-    """Part i of the grid cut into n equal parts across ('h': side by side) or down ('v')."""
-    size = g.shape[1] if axis == "h" else g.shape[0]
-    if size % n:
-        raise Reject("does not divide")
-    k = size // n
-    return (g[:, i * k:(i + 1) * k] if axis == "h" else g[i * k:(i + 1) * k]).copy()
 
 
 def self_similar(g: np.ndarray) -> np.ndarray:

@@ -12,11 +12,14 @@ that would have to guess is not a verified program.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..dsl.analysis import objects
+from ..dsl.grid_ops import overlay
+from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
 from .program import primitive
 
@@ -126,6 +129,19 @@ def window(g: np.ndarray, anchor: str, dr: int, dc: int, h: int, w: int) -> np.n
     if r0 < 0 or c0 < 0 or r0 + h > g.shape[0] or c0 + w > g.shape[1]:
         raise Reject("the window leaves the grid")
     return g[r0:r0 + h, c0:c0 + w].copy()
+
+
+@primitive("overlay_order")
+def overlay_order(g: np.ndarray, split: str, order: tuple) -> np.ndarray:
+    """The grid's parts (arcttt.dsl.parts.split_parts by `split`) painted over one another in `order` (part
+    indices, the bottom layer first)."""
+    parts = split_parts(g, split)
+    if len(parts) != len(order):
+        raise Reject("a different number of parts")
+    out = parts[order[0]].copy()
+    for i in order[1:]:
+        out = overlay(out, parts[i])
+    return out
 
 
 GRID_PROPERTIES = {
@@ -295,6 +311,29 @@ def learn_window(outs, targets) -> Finish | None:
     return None
 
 
+MAX_ORDERED_PARTS = 4
+"""The part-order learner tries every order of up to this many parts (4! = 24)."""
+
+
+def learn_overlay_order(outs, targets) -> Finish | None:
+    """Outputs that are the state's parts painted over one another in one fixed order (the ones other
+    than first-to-last and last-to-first: those are search steps)."""
+    for split in PART_SPLITS:
+        try:
+            parts = [split_parts(o, split) for o in outs]
+        except Reject:
+            continue
+        n = len(parts[0])
+        if not 3 <= n <= MAX_ORDERED_PARTS or any(len(p) != n or p[0].shape != t.shape for p, t in zip(parts, targets)):
+            continue
+        for order in itertools.permutations(range(n)):
+            if order in (tuple(range(n)), tuple(range(n))[::-1]):
+                continue
+            if all(np.array_equal(overlay_order(o, split, order), t) for o, t in zip(outs, targets)):
+                return Finish("overlay_order", (split, order), 2)
+    return None
+
+
 def learn_lookup(outs, targets) -> Finish | None:
     """Outputs decided by one property of the input (its main colour, how many objects ...)."""
     for prop, fn in GRID_PROPERTIES.items():
@@ -328,7 +367,7 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
     if found and found[0].cost == 0:
         return found[:1]
     if depth <= 1:
-        for learner in (learn_blocks, learn_window):
+        for learner in (learn_blocks, learn_window, learn_overlay_order):
             f = learner(outs, targets)
             if f is not None:
                 found.append(f)

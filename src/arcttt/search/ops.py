@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from ..dsl import grid_ops
+from ..dsl import grid_ops, parts
 from ..dsl import objects as dsl_objects
 from ..dsl.reject import Reject
 from ..train.generators import get_family, list_families
@@ -103,27 +103,36 @@ def family_steps(colours: list[int]) -> list[Step]:
 
 # ---------------------------------------------------------------- the dsl's extras
 
-for _name, _fn in (("combine_parts", grid_ops.combine_parts), ("overlay_parts", grid_ops.overlay_parts),
-                   ("odd_part", grid_ops.odd_part), ("fill_enclosed_mark", grid_ops.fill_enclosed),
+for _name, _fn in (("combine_parts", parts.combine_parts), ("overlay_parts", parts.overlay_parts),
+                   ("odd_part", parts.odd_part), ("fill_enclosed_mark", grid_ops.fill_enclosed),
                    ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
-                   ("symmetrize", grid_ops.symmetrize), ("parts_summary", grid_ops.parts_summary),
+                   ("symmetrize", grid_ops.symmetrize), ("parts_summary", parts.parts_summary),
                    ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
-                   ("self_similar", grid_ops.self_similar), ("compress", grid_ops.compress),
+                   ("self_similar", grid_ops.self_similar),
+                   ("fill_colour_boxes", grid_ops.fill_colour_boxes), ("compress", grid_ops.compress),
                    ("fill_periodic", grid_ops.fill_periodic), ("period_tile", grid_ops.period_tile),
-                   ("restore_masked", grid_ops.restore_masked), ("take_part", grid_ops.take_part)):
+                   ("restore_masked", grid_ops.restore_masked), ("take_part", parts.take_part)):
     primitive(_name)(_fn)
 
 
 def extra_steps(colours: list[int]) -> list[Step]:
-    steps = [Step("combine_parts", (("op", op),)) for op in grid_ops.LOGIC]
-    steps += [Step("overlay_parts"), Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
+    steps = [Step("combine_parts", (("op", op),)) for op in parts.LOGIC]
+    steps += [Step("combine_parts", (("op", op), ("split", split))) for split in parts.EQUAL_SPLITS
+              for op in parts.LOGIC if op != "right_only"]
+    steps += [Step("overlay_parts")]
+    steps += [Step("overlay_parts", (("backward", backward), ("split", split))) for split in parts.PART_SPLITS
+              for backward in (False, True) if split != "lines" or backward]
+    steps += [Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
               Step("parts_summary"), Step("self_similar"), Step("compress")]
+    steps += [Step("connect_pairs", (("diag", True),)), Step("fill_colour_boxes")]
     steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
     steps += [Step("period_tile")]
     steps += [Step("take_part", (("axis", a), ("i", i), ("n", 3))) for a in ("h", "v") for i in range(3)]
     steps += [Step("restore_masked", (("how", how), ("mask", c))) for c in colours for how in ("symmetry", "period")]
     steps += [Step("crop_object", (("by_colour", by_colour), ("diag", diag), ("select", select)))
               for select in dsl_objects.SELECTORS for by_colour in (False, True) for diag in (False, True)]
+    steps += [Step("crop_object", (("by_colour", True), ("diag", False), ("inside", True), ("select", select)))
+              for select in dsl_objects.SELECTORS]  # the contents of a frame of one colour
     steps += [Step("crop_colour", (("c", c), ("inside", inside))) for c in colours if c for inside in (False, True)]
     steps += [Step("rays", (("directions", d),)) for d in ("u", "d", "l", "r", "ud", "lr", "udlr")]
     steps += [Step("symmetrize", (("how", h),)) for h in grid_ops.SYMMETRIZE]

@@ -1,0 +1,114 @@
+"""A grid's parts, split by separator lines or cut into equal pieces, and what is made of them: logical
+combinations, overlays, the odd part, a summary of the parts, one part.
+
+Every function takes a uint8 grid (and plain parameters) and returns a new grid; one that does not
+apply raises Reject (as in arcttt.dsl.grid_ops).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grid_ops import MARK, overlay
+from .reject import Reject
+
+
+def split_parts(g: np.ndarray, how: str = "lines") -> list[np.ndarray]:
+    """The parts between full rows or columns of one colour (the separator), left to right, top to bottom.
+    Rejects a grid without separators or with parts of different shapes. `how` (a key of EQUAL_SPLITS)
+    cuts the grid into equal pieces without separators instead."""
+    if how == "lines":
+        return _split(g)[0]
+    rows, cols = EQUAL_SPLITS[how]
+    h, w = g.shape
+    if h % rows or w % cols:
+        raise Reject("the grid does not divide evenly")
+    ph, pw = h // rows, w // cols
+    return [g[i * ph:(i + 1) * ph, j * pw:(j + 1) * pw] for i in range(rows) for j in range(cols)]
+
+
+EQUAL_SPLITS = {"halves_lr": (1, 2), "halves_tb": (2, 1), "quarters": (2, 2)}
+"""Cuts into equal pieces without separator lines: rows x columns of pieces."""
+
+PART_SPLITS = ("lines", *EQUAL_SPLITS)
+
+
+def _split(g: np.ndarray) -> tuple[list[np.ndarray], int, int]:
+    """split_parts, and how many rows and columns of parts there are."""
+    h, w = g.shape
+    for c in np.unique(g):
+        rows = [r for r in range(h) if (g[r] == c).all()]
+        cols = [k for k in range(w) if (g[:, k] == c).all()]
+        if not rows and not cols or len(rows) == h or len(cols) == w:
+            continue
+        row_spans, col_spans = _spans(rows, h), _spans(cols, w)
+        parts = [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
+        if len(parts) >= 2 and len({p.shape for p in parts}) == 1:
+            return parts, len(row_spans), len(col_spans)
+    raise Reject("no separator lines")
+
+
+def _spans(lines: list[int], n: int) -> list[tuple[int, int]]:
+    cuts = [-1] + lines + [n]
+    return [(a + 1, b) for a, b in zip(cuts, cuts[1:]) if b > a + 1]
+
+
+LOGIC = {
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+    "nor": lambda a, b: ~(a | b),
+    "left_only": lambda a, b: a & ~b,
+    "right_only": lambda a, b: b & ~a,
+}
+
+
+def combine_parts(g: np.ndarray, op: str, bg: int = 0, split: str = "lines") -> np.ndarray:
+    """The first two parts (split_parts by `split`) as masks of non-background cells, combined by a
+    logical operation: MARK where it holds, background elsewhere."""
+    parts = split_parts(g, split)
+    if len(parts) != 2:
+        raise Reject("needs two parts")
+    a, b = (p != bg for p in parts)
+    return np.where(LOGIC[op](a, b), np.uint8(MARK), np.uint8(bg)).astype(np.uint8)
+
+
+def overlay_parts(g: np.ndarray, bg: int = 0, split: str = "lines", backward: bool = False) -> np.ndarray:
+    """All parts (split_parts by `split`) painted over one another, first to last (or last to first)."""
+    parts = split_parts(g, split)[::-1 if backward else 1]
+    out = parts[0].copy()
+    for p in parts[1:]:
+        out = overlay(out, p, bg)
+    return out
+
+
+def odd_part(g: np.ndarray) -> np.ndarray:
+    """The one part that differs from all the others."""
+    parts = split_parts(g)
+    keys = [p.tobytes() for p in parts]
+    odd = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
+    if len(odd) != 1 or len(parts) < 3:
+        raise Reject("no single odd part")
+    return odd[0]
+
+
+def parts_summary(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """One cell per part (split_parts), in the parts' layout, of the part's most common colour other
+    than the background (background for an empty part)."""
+    parts, rows, cols = _split(g)
+    out = np.full((rows, cols), bg, np.uint8)
+    for i, p in enumerate(parts):
+        counts = np.bincount(p.ravel(), minlength=10)
+        counts[bg] = 0
+        if counts.any():
+            out[i // cols, i % cols] = counts.argmax()
+    return out
+
+
+def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:
+    """Part i of the grid cut into n equal parts across ('h': side by side) or down ('v')."""
+    size = g.shape[1] if axis == "h" else g.shape[0]
+    if size % n:
+        raise Reject("does not divide")
+    k = size // n
+    return (g[:, i * k:(i + 1) * k] if axis == "h" else g[i * k:(i + 1) * k]).copy()

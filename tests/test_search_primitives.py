@@ -1,0 +1,89 @@
+"""The search's object selectors, equal splits, part orders, diagonal lines and periods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from arcttt.dsl import grid_ops, parts
+from arcttt.dsl.objects import crop_object
+from arcttt.dsl.reject import Reject
+from arcttt.search.learners import learn_overlay_order, overlay_order
+from conftest import grids
+
+A = np.uint8
+
+
+def test_selectors_pick_by_shape_symmetry_spots_and_position():
+    g = np.zeros((7, 9), A)
+    g[0:2, 0:2] = 1          # a 2x2 square, twice
+    g[0:2, 3:5] = 1
+    g[4, 0:3] = 1            # an L: the only asymmetric object
+    g[5, 0] = 1
+    g[4:7, 6:9] = 2          # a red block with one spot of 3
+    g[5, 7] = 3
+    assert crop_object(g, "common_shape").tolist() == [[1, 1], [1, 1]]  # tied, but both look the same
+    assert crop_object(g, "asymmetric").tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert crop_object(g, "most_spots").tolist() == [[2, 2, 2], [2, 3, 2], [2, 2, 2]]
+    assert crop_object(g, "bottommost").tolist() == [[2, 2, 2], [2, 3, 2], [2, 2, 2]]
+    assert crop_object(g, "most_spots", inside=True).tolist() == [[3]]
+    assert crop_object(g, "topmost").tolist() == [[1, 1], [1, 1]]  # two squares tie: they look the same
+    with pytest.raises(Reject):  # a square and the L tie for the left edge, and they look different
+        crop_object(g, "leftmost")
+
+
+@given(grids(max_side=8))
+def test_equal_splits_put_the_grid_back_together(g):
+    for how, (rows, cols) in parts.EQUAL_SPLITS.items():
+        tiled = np.tile(g, (rows, cols))
+        pieces = parts.split_parts(tiled, how)
+        assert len(pieces) == rows * cols and all(np.array_equal(p, g) for p in pieces)
+    if g.shape[1] % 2:
+        with pytest.raises(Reject):
+            parts.split_parts(g, "halves_lr")
+
+
+def test_the_order_of_parts_is_learned_from_the_demonstrations():
+    def quarters(a, b, c, d):
+        return np.block([[a, b], [c, d]]).astype(A)
+
+    full = np.ones((2, 2), A)
+    rng = np.random.default_rng(0)
+    outs, targets = [], []
+    for _ in range(3):
+        layers = [np.where(rng.random((2, 2)) < 0.5, colour * full, 0).astype(A) for colour in (1, 2, 3, 4)]
+        g = quarters(*layers)
+        outs.append(g)
+        targets.append(overlay_order(g, "quarters", (0, 3, 2, 1)))
+    finish = learn_overlay_order(outs, targets)
+    assert finish is not None and finish.fn == "overlay_order"
+    assert all(np.array_equal(overlay_order(o, *finish.literals), t) for o, t in zip(outs, targets))
+
+
+def test_diagonal_pairs_connect_and_straight_lines_keep_the_first_drawn():
+    g = np.zeros((5, 5), A)
+    g[0, 0] = g[4, 4] = 3
+    g[0, 4] = g[4, 0] = 2
+    out = grid_ops.connect_pairs(g, diag=True)
+    assert [out[i, i] for i in range(5)] == [3, 3, 3, 3, 3] and out[1, 3] == out[3, 1] == 2
+    g = np.zeros((4, 6), A)
+    g[1, 0] = g[1, 5] = 1
+    g[0, 2] = g[3, 2] = 2
+    out = grid_ops.connect_pairs(g)
+    assert out[1].tolist() == [1] * 6 and out[:, 2].tolist() == [2, 1, 2, 2]
+
+
+def test_diagonal_stripes_fill_the_masked_cells():
+    stripes = ((np.add.outer(np.arange(6), np.arange(6)) % 3) + 1).astype(A)
+    masked = stripes.copy()
+    masked[2:5, 1:4] = 0
+    assert np.array_equal(grid_ops.fill_periodic(masked, mask=0), stripes)
+
+
+def test_colour_boxes_fill_each_colours_bounding_box():
+    g = np.zeros((5, 6), A)
+    g[0, 0] = g[2, 2] = 1
+    g[4, 5] = g[3, 4] = 2
+    out = grid_ops.fill_colour_boxes(g)
+    assert (out[0:3, 0:3] == 1).all() and (out[3:5, 4:6] == 2).all() and (out[0:3, 3:] == 0).all()
