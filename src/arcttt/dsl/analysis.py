@@ -116,6 +116,21 @@ def counts(grid: np.ndarray, bg: int | None = 0) -> np.ndarray:
     return c
 
 
+def role_colour(grid: np.ndarray, role: str, bg: int = 0) -> int:
+    """The colour that plays a role in this grid: 'most' or 'least' common other than the background.
+    A rule whose colour changes from grid to grid (fill with the colour of the one marker cell) names
+    its colour by role. Rejects an empty grid, or a tie (the colour would be a guess)."""
+    c = counts(grid, bg).astype(float)
+    if not c.any():
+        raise Reject("no colour but the background")
+    if role == "least":
+        c = np.where(c > 0, -c, -np.inf)
+    return unique_argmax(c)
+
+
+ROLES = ("most", "least")
+
+
 def unique_argmax(values: np.ndarray) -> int:
     """Index of the strict maximum; Reject on a tie (the answer would be ambiguous)."""
     i = int(np.argmax(values))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..dsl import grid_ops, parts
 from ..dsl import objects as dsl_objects
+from ..dsl.analysis import ROLES, role_colour
 from ..dsl.reject import Reject
 from ..train.generators import get_family, list_families
 from .program import PRIMITIVES, Call, Program, primitive
@@ -40,8 +41,11 @@ class Step:
         return PRIMITIVES[self.fn](grid, **dict(self.keywords))
 
 
-def _family_primitive(fam):
+def _family_primitive(fam, colour_keys: tuple[str, ...]):
     def call(grid: np.ndarray, **params) -> np.ndarray:
+        for k in colour_keys:  # a colour named by its role in the grid (arcttt.dsl.analysis.role_colour)
+            if isinstance(params.get(k), str):
+                params[k] = role_colour(grid, params[k])
         return fam.rule(grid, params)
     return call
 
@@ -84,7 +88,7 @@ def family_spaces() -> dict[str, tuple[dict[str, tuple], tuple[str, ...], bool]]
         enum = {k: tuple(declared.get(k) or sorted(vs, key=repr)) for k, vs in seen.items() if k not in colour_keys}
         zero_ok = any(0 in seen[k] for k in colour_keys)
         out[fam.name] = (enum, colour_keys, zero_ok)
-        primitive(fam.name)(_family_primitive(fam))
+        primitive(fam.name)(_family_primitive(fam, colour_keys))
     return out
 
 
@@ -94,8 +98,11 @@ def family_steps(colours: list[int]) -> list[Step]:
     for name, (enum, colour_keys, zero_ok) in family_spaces().items():
         keys = list(enum)
         cols = [c for c in colours if zero_ok or c != 0]
+        colour_values = list(itertools.permutations(cols, len(colour_keys)))
+        if len(colour_keys) == 1:
+            colour_values += [(role,) for role in ROLES]
         for values in itertools.product(*(enum[k] for k in keys)):
-            for cvals in itertools.permutations(cols, len(colour_keys)):
+            for cvals in colour_values:
                 kw = tuple(sorted(zip(keys + list(colour_keys), list(values) + list(cvals))))
                 steps.append(Step(name, kw, inner=get_family(name).group in INNER_GROUPS))
     return steps
