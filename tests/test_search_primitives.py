@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from arcttt.dsl import grid_ops, parts
+from arcttt.dsl import counting, grid_ops, parts
 from arcttt.dsl.objects import crop_object
 from arcttt.dsl.reject import Reject
 from arcttt.search.learners import learn_overlay_order, overlay_order
@@ -35,13 +35,16 @@ def test_selectors_pick_by_shape_symmetry_spots_and_position():
 
 @given(grids(max_side=8))
 def test_equal_splits_put_the_grid_back_together(g):
-    for how, (rows, cols) in parts.EQUAL_SPLITS.items():
-        tiled = np.tile(g, (rows, cols))
-        pieces = parts.split_parts(tiled, how)
-        assert len(pieces) == rows * cols and all(np.array_equal(p, g) for p in pieces)
-    if g.shape[1] % 2:
-        with pytest.raises(Reject):
-            parts.split_parts(g, "halves_lr")
+    pieces = parts.split_parts(np.tile(g, (2, 2)), "quarters")
+    assert len(pieces) == 4 and all(np.array_equal(p, g) for p in pieces)
+    for axis, reps in ((0, (2, 1)), (1, (1, 2))):
+        tiled = np.tile(g, reps)
+        if tiled.shape[0] == tiled.shape[1]:
+            with pytest.raises(Reject):  # a square grid has no longer side to halve
+                parts.split_parts(tiled, "halves")
+        elif tiled.shape[axis] > tiled.shape[1 - axis]:  # halved across its longer side: the tiled one
+            pieces = parts.split_parts(tiled, "halves")
+            assert len(pieces) == 2 and all(np.array_equal(p, g) for p in pieces)
 
 
 def test_the_order_of_parts_is_learned_from_the_demonstrations():
@@ -59,6 +62,19 @@ def test_the_order_of_parts_is_learned_from_the_demonstrations():
     finish = learn_overlay_order(outs, targets)
     assert finish is not None and finish.fn == "overlay_order"
     assert all(np.array_equal(overlay_order(o, *finish.literals), t) for o, t in zip(outs, targets))
+
+
+def test_nested_parts_and_counts():
+    mask = np.array([[0, 5], [5, 5]], A)
+    pattern = np.array([[1, 2], [3, 0]], A)
+    g = np.hstack([pattern, mask])  # the mask is the part of one colour
+    out = parts.nest_parts(g, "halves", mask="one_colour", outer="mask")
+    assert np.array_equal(out, np.kron(mask != 0, pattern))
+    out = parts.nest_parts(g, "halves", mask="one_colour", outer="pattern")
+    assert np.array_equal(out[2:4, 0:2], 3 * (mask != 0)) and not out[2:4, 2:4].any()
+    assert counting.scale_by_count(pattern, "colours").shape == (6, 6)
+    assert counting.cells_in_a_row(pattern).tolist() == [[1, 2, 3]]
+    assert grid_ops.extend_period(np.array([[1, 2, 1, 2, 1]], A), "h").tolist() == [[1, 2] * 5]
 
 
 def test_diagonal_pairs_connect_and_straight_lines_keep_the_first_drawn():

@@ -323,6 +323,19 @@ def period_tile(g: np.ndarray) -> np.ndarray:
     raise Reject("not a repetition of a smaller block")
 
 
+def extend_period(g: np.ndarray, axis: str, times: int = 2) -> np.ndarray:
+    """The grid continued `times` as wide ('h') or as tall ('v') by repeating its shortest period along
+    that axis (the period need not divide the grid)."""
+    a = g if axis == "h" else g.T
+    w = a.shape[1]
+    period = next((p for p in range(1, w) if np.array_equal(a[:, p:], a[:, :w - p])), None)
+    if period is None:
+        raise Reject("no period along the axis")
+    reps = -(-times * w // period)
+    out = np.tile(a[:, :period], (1, reps))[:, :times * w]
+    return (out if axis == "h" else out.T).copy()
+
+
 def restore_masked(g: np.ndarray, mask: int, how: str) -> np.ndarray:
     """What the cells of the mask colour hide, as the block under the mask's bounding box: completed from
     the grid's mirror symmetries ('symmetry': left-right, top-bottom, both, and the diagonal of a square

@@ -19,16 +19,22 @@ def split_parts(g: np.ndarray, how: str = "lines") -> list[np.ndarray]:
     cuts the grid into equal pieces without separators instead."""
     if how == "lines":
         return _split(g)[0]
-    rows, cols = EQUAL_SPLITS[how]
     h, w = g.shape
+    if how == "halves":
+        if h == w:
+            raise Reject("a square grid has no longer side to halve")
+        rows, cols = (2, 1) if h > w else (1, 2)
+    else:
+        rows, cols = EQUAL_SPLITS[how]
     if h % rows or w % cols:
         raise Reject("the grid does not divide evenly")
     ph, pw = h // rows, w // cols
     return [g[i * ph:(i + 1) * ph, j * pw:(j + 1) * pw] for i in range(rows) for j in range(cols)]
 
 
-EQUAL_SPLITS = {"halves_lr": (1, 2), "halves_tb": (2, 1), "quarters": (2, 2)}
-"""Cuts into equal pieces without separator lines: rows x columns of pieces."""
+EQUAL_SPLITS = {"halves": None, "quarters": (2, 2)}
+"""Cuts into equal pieces without separator lines: rows x columns of pieces ('halves': two pieces
+across the grid's longer side, side by side or one above the other)."""
 
 PART_SPLITS = ("lines", *EQUAL_SPLITS)
 
@@ -112,3 +118,27 @@ def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:
         raise Reject("does not divide")
     k = size // n
     return (g[:, i * k:(i + 1) * k] if axis == "h" else g[i * k:(i + 1) * k]).copy()
+
+
+def nest_parts(g: np.ndarray, split: str, mask: str = "first", outer: str = "mask", bg: int = 0) -> np.ndarray:
+    """Two parts, one a mask and one a pattern, nested (a k x k mask and pattern make a k^2 x k^2 grid):
+    with the mask outside, each masked cell becomes a copy of the pattern and every other cell an empty
+    block; with the pattern outside, each pattern cell becomes the mask's shape in that cell's colour.
+    The mask is the first part, the second, or ('one_colour') the part of a single colour when the
+    other has several."""
+    pieces = split_parts(g, split)
+    if len(pieces) != 2:
+        raise Reject("needs two parts")
+    if mask == "one_colour":
+        colours = [len(np.unique(p[p != bg])) for p in pieces]
+        if sorted(colours)[:1] != [1] or colours[0] == colours[1]:
+            raise Reject("no part of a single colour beside one of several")
+        first = colours[0] == 1
+    else:
+        first = mask == "first"
+    masking, pattern = pieces if first else pieces[::-1]
+    if masking.size * pattern.size > 900:
+        raise Reject("too large to nest")
+    if outer == "mask":
+        return np.kron(masking != bg, pattern).astype(np.uint8)
+    return np.kron(pattern, masking != bg).astype(np.uint8)

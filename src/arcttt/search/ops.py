@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from ..dsl import grid_ops, parts
+from ..dsl import counting, grid_ops, parts
 from ..dsl import objects as dsl_objects
 from ..dsl.analysis import ROLES, role_colour
 from ..dsl.reject import Reject
@@ -111,12 +111,13 @@ def family_steps(colours: list[int]) -> list[Step]:
 # ---------------------------------------------------------------- the dsl's extras
 
 for _name, _fn in (("combine_parts", parts.combine_parts), ("overlay_parts", parts.overlay_parts),
-                   ("odd_part", parts.odd_part), ("fill_enclosed_mark", grid_ops.fill_enclosed),
+                   ("odd_part", parts.odd_part), ("nest_parts", parts.nest_parts), ("fill_enclosed_mark", grid_ops.fill_enclosed),
                    ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
                    ("symmetrize", grid_ops.symmetrize), ("parts_summary", parts.parts_summary),
                    ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
                    ("self_similar", grid_ops.self_similar),
-                   ("fill_colour_boxes", grid_ops.fill_colour_boxes), ("compress", grid_ops.compress),
+                   ("fill_colour_boxes", grid_ops.fill_colour_boxes), ("extend_period", grid_ops.extend_period),
+                   ("scale_by_count", counting.scale_by_count), ("cells_in_a_row", counting.cells_in_a_row), ("compress", grid_ops.compress),
                    ("fill_periodic", grid_ops.fill_periodic), ("period_tile", grid_ops.period_tile),
                    ("restore_masked", grid_ops.restore_masked), ("take_part", parts.take_part)):
     primitive(_name)(_fn)
@@ -129,11 +130,15 @@ def extra_steps(colours: list[int]) -> list[Step]:
     steps += [Step("overlay_parts")]
     steps += [Step("overlay_parts", (("backward", backward), ("split", split))) for split in parts.PART_SPLITS
               for backward in (False, True) if split != "lines" or backward]
+    steps += [Step("nest_parts", (("mask", mask), ("outer", outer), ("split", split))) for split in parts.PART_SPLITS
+              for mask in ("first", "second", "one_colour") for outer in ("mask", "pattern")]
     steps += [Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("connect_pairs", (("diag", True),)), Step("fill_colour_boxes")]
     steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
-    steps += [Step("period_tile")]
+    steps += [Step("period_tile"), Step("cells_in_a_row")]
+    steps += [Step("extend_period", (("axis", axis),)) for axis in ("h", "v")]
+    steps += [Step("scale_by_count", (("count", count),)) for count in counting.COUNTS]
     steps += [Step("take_part", (("axis", a), ("i", i), ("n", 3))) for a in ("h", "v") for i in range(3)]
     steps += [Step("restore_masked", (("how", how), ("mask", c))) for c in colours for how in ("symmetry", "period")]
     steps += [Step("crop_object", (("by_colour", by_colour), ("diag", diag), ("select", select)))
