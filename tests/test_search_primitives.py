@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 from arcttt.dsl import counting, grid_ops, parts
-from arcttt.dsl.objects import crop_object
+from arcttt.dsl.objects import crop_object, keep_object, stamp_template
 from arcttt.dsl.reject import Reject
 from arcttt.search.learners import learn_overlay_order, overlay_order
 from conftest import grids
@@ -31,6 +31,18 @@ def test_selectors_pick_by_shape_symmetry_spots_and_position():
     assert crop_object(g, "topmost").tolist() == [[1, 1], [1, 1]]  # two squares tie: they look the same
     with pytest.raises(Reject):  # a square and the L tie for the left edge, and they look different
         crop_object(g, "leftmost")
+
+
+def test_keep_an_object_and_stamp_a_template():
+    g = np.zeros((5, 7), A)
+    g[0:2, 0:2] = [[1, 2], [3, 4]]   # the template: the object with the most colours
+    g[3:5, 4:6] = 8                  # an object with its footprint
+    g[0, 6] = 5                      # a lone cell of another shape
+    kept = keep_object(g, "smallest")
+    assert kept[0, 6] == 5 and kept.sum() == 5
+    out = stamp_template(g)
+    assert out[3:5, 4:6].tolist() == [[1, 2], [3, 4]] and out[0, 6] == 5 and out[0, 0] == 1
+    assert stamp_template(g, keep=False)[0:2, 0:2].sum() == 0
 
 
 @given(grids(max_side=8))

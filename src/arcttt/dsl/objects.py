@@ -1,4 +1,5 @@
-"""Object primitives: choose one object of a grid by a property and crop to it; crop to a colour.
+"""Object primitives: choose one object of a grid by a property and crop to it or keep only it; paint a
+multi-coloured template over the objects of its footprint; crop to a colour.
 
 Objects are connected components (arcttt.dsl.analysis.objects): of one colour each or of any colours,
 4- or 8-connected. A selector picks the single object that is largest, smallest, the only one of its
@@ -98,6 +99,32 @@ def crop_object(g: np.ndarray, select: str, by_colour: bool = False, diag: bool 
             raise Reject("nothing inside")
         box = box[1:-1, 1:-1]
     return box.copy()
+
+
+def keep_object(g: np.ndarray, select: str, by_colour: bool = False, diag: bool = False) -> np.ndarray:
+    """Only the selected object, where it is; everything else becomes background."""
+    o = select_object(g, select, by_colour, diag)
+    out = np.zeros_like(g)
+    o.crop(out)[o.mask] = o.crop(g)[o.mask]
+    return out
+
+
+def stamp_template(g: np.ndarray, keep: bool = True) -> np.ndarray:
+    """The object with the most colours is a template: every other object with its footprint is
+    painted over with it (and the template itself stays, or is cleared)."""
+    objs = objects(g, by_colour=False)
+    template = select_object(g, "most_colours")
+    out = g.copy()
+    hits = 0
+    for o in objs:
+        if o is not template and o.shape == template.shape and np.array_equal(o.mask, template.mask):
+            o.crop(out)[o.mask] = template.crop(g)[template.mask]
+            hits += 1
+    if not hits:
+        raise Reject("no object with the template's footprint")
+    if not keep:
+        template.crop(out)[template.mask] = 0
+    return out
 
 
 def crop_colour(g: np.ndarray, c: int, inside: bool = False) -> np.ndarray:

@@ -114,7 +114,8 @@ for _name, _fn in (("combine_parts", parts.combine_parts), ("overlay_parts", par
                    ("odd_part", parts.odd_part), ("nest_parts", parts.nest_parts), ("fill_enclosed_mark", grid_ops.fill_enclosed),
                    ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
                    ("symmetrize", grid_ops.symmetrize), ("parts_summary", parts.parts_summary),
-                   ("crop_object", dsl_objects.crop_object), ("crop_colour", dsl_objects.crop_colour),
+                   ("crop_object", dsl_objects.crop_object),
+                   ("keep_object", dsl_objects.keep_object), ("stamp_template", dsl_objects.stamp_template), ("crop_colour", dsl_objects.crop_colour),
                    ("self_similar", grid_ops.self_similar),
                    ("fill_colour_boxes", grid_ops.fill_colour_boxes), ("extend_period", grid_ops.extend_period),
                    ("scale_by_count", counting.scale_by_count), ("cells_in_a_row", counting.cells_in_a_row), ("compress", grid_ops.compress),
@@ -145,6 +146,9 @@ def extra_steps(colours: list[int]) -> list[Step]:
               for select in dsl_objects.SELECTORS for by_colour in (False, True) for diag in (False, True)]
     steps += [Step("crop_object", (("by_colour", True), ("diag", False), ("inside", True), ("select", select)))
               for select in dsl_objects.SELECTORS]  # the contents of a frame of one colour
+    steps += [Step("keep_object", (("by_colour", by_colour), ("select", select)))
+              for select in dsl_objects.SELECTORS for by_colour in (False, True)]
+    steps += [Step("stamp_template", (("keep", keep),)) for keep in (True, False)]
     steps += [Step("crop_colour", (("c", c), ("inside", inside))) for c in colours if c for inside in (False, True)]
     steps += [Step("rays", (("directions", d),)) for d in ("u", "d", "l", "r", "ud", "lr", "udlr")]
     steps += [Step("symmetrize", (("how", h),)) for h in grid_ops.SYMMETRIZE]
