@@ -110,17 +110,25 @@ def family_steps(colours: list[int]) -> list[Step]:
 
 # ---------------------------------------------------------------- the dsl's extras
 
-for _name, _fn in (("combine_parts", parts.combine_parts), ("overlay_parts", parts.overlay_parts),
-                   ("odd_part", parts.odd_part), ("nest_parts", parts.nest_parts), ("fill_enclosed_mark", grid_ops.fill_enclosed),
-                   ("rays", grid_ops.rays), ("connect_pairs", grid_ops.connect_pairs),
-                   ("symmetrize", grid_ops.symmetrize), ("parts_summary", parts.parts_summary),
-                   ("crop_object", dsl_objects.crop_object),
-                   ("keep_object", dsl_objects.keep_object), ("stamp_template", dsl_objects.stamp_template), ("crop_colour", dsl_objects.crop_colour),
-                   ("self_similar", grid_ops.self_similar),
-                   ("fill_colour_boxes", grid_ops.fill_colour_boxes), ("extend_period", grid_ops.extend_period),
-                   ("scale_by_count", counting.scale_by_count), ("cells_in_a_row", counting.cells_in_a_row), ("compress", grid_ops.compress),
-                   ("fill_periodic", grid_ops.fill_periodic), ("period_tile", grid_ops.period_tile),
-                   ("restore_masked", grid_ops.restore_masked), ("take_part", parts.take_part)):
+EXTRAS = {
+    # parts of a grid (arcttt.dsl.parts)
+    "combine_parts": parts.combine_parts, "overlay_parts": parts.overlay_parts, "odd_part": parts.odd_part,
+    "nest_parts": parts.nest_parts, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
+    # objects (arcttt.dsl.objects)
+    "crop_object": dsl_objects.crop_object, "keep_object": dsl_objects.keep_object,
+    "stamp_template": dsl_objects.stamp_template, "crop_colour": dsl_objects.crop_colour,
+    # counts (arcttt.dsl.counting)
+    "scale_by_count": counting.scale_by_count, "cells_in_a_row": counting.cells_in_a_row,
+    # whole grids (arcttt.dsl.grid_ops)
+    "fill_enclosed_mark": grid_ops.fill_enclosed, "rays": grid_ops.rays, "connect_pairs": grid_ops.connect_pairs,
+    "symmetrize": grid_ops.symmetrize, "self_similar": grid_ops.self_similar,
+    "fill_colour_boxes": grid_ops.fill_colour_boxes, "extend_period": grid_ops.extend_period,
+    "compress": grid_ops.compress, "fill_periodic": grid_ops.fill_periodic, "period_tile": grid_ops.period_tile,
+    "restore_masked": grid_ops.restore_masked,
+}
+"""The dsl's functions the search uses besides the families, under their search names."""
+
+for _name, _fn in EXTRAS.items():
     primitive(_name)(_fn)
 
 
