@@ -115,3 +115,12 @@ def test_colour_boxes_fill_each_colours_bounding_box():
     g[4, 5] = g[3, 4] = 2
     out = grid_ops.fill_colour_boxes(g)
     assert (out[0:3, 0:3] == 1).all() and (out[3:5, 4:6] == 2).all() and (out[0:3, 3:] == 0).all()
+
+
+def test_partial_periods_continue_each_row_and_leave_empty_rows_empty():
+    g = np.zeros((3, 9), A)
+    g[1, :4] = [1, 2, 2, 1]
+    g[2, :5] = [3, 4, 4, 3, 4]
+    out = grid_ops.fill_periodic(g, mask=0, partial=True)
+    assert out[0].tolist() == [0] * 9
+    assert out[1].tolist() == [1, 2, 2] * 3 and out[2].tolist() == [3, 4, 4] * 3

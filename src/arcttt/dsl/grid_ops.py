@@ -272,16 +272,22 @@ def compress(g: np.ndarray) -> np.ndarray:
     return g[:, keep_c].copy()
 
 
-def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
+def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12, partial: bool = False) -> np.ndarray:
     """Cells of the mask colour filled from a 2-D periodic pattern: the smallest periods (rows, columns)
     under which every other cell agrees with the cells one period away, else the shortest diagonal
-    stripes (a colour per value of (row + column) or (row - column) modulo a period)."""
+    stripes (a colour per value of (row + column) or (row - column) modulo a period). With `partial`,
+    the period runs along the rows (or the columns) only, a position of it that is masked everywhere
+    stays masked (each row's pattern continued, empty rows left empty), and no diagonal stripes."""
     m = g == mask
     if not m.any() or m.all():
         raise Reject("nothing masked")
     h, w = g.shape
-    for area, ph, pw in sorted((ph * pw, ph, pw) for ph in range(1, min(max_period, h) + 1)
-                               for pw in range(1, min(max_period, w) + 1)):
+    periods = sorted((ph * pw, ph, pw) for ph in range(1, min(max_period, h) + 1)
+                     for pw in range(1, min(max_period, w) + 1))
+    if partial:  # along the rows or along the columns only: each row (column) its own pattern
+        periods = [(h * pw, h, pw) for pw in range(1, min(max_period, w) + 1)] + [
+            (ph * w, ph, w) for ph in range(1, min(max_period, h) + 1)]
+    for area, ph, pw in periods:
         if ph == h and pw == w:
             continue
         tile = np.full((ph, pw), -1, np.int16)
@@ -289,6 +295,9 @@ def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
         for r in range(ph):
             for c in range(pw):
                 vals = g[r::ph, c::pw][~m[r::ph, c::pw]]
+                if partial and len(vals) == 0:
+                    tile[r, c] = mask
+                    continue
                 if len(vals) == 0 or (vals != vals[0]).any():
                     ok = False
                     break
@@ -298,6 +307,8 @@ def fill_periodic(g: np.ndarray, mask: int, max_period: int = 12) -> np.ndarray:
         if ok:
             full = np.tile(tile, (h // ph + 1, w // pw + 1))[:h, :w]
             return np.where(m, full, g).astype(np.uint8)
+    if partial:
+        raise Reject("no period explains the unmasked cells")
     rr, cc = np.indices(g.shape)
     for period in range(2, max_period + 1):  # diagonal stripes: the colour depends on (r +- c) mod period
         for phase in ((rr + cc) % period, (rr - cc) % period):

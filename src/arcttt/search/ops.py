@@ -145,6 +145,7 @@ def extra_steps(colours: list[int]) -> list[Step]:
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("connect_pairs", (("diag", True),)), Step("fill_colour_boxes")]
     steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
+    steps += [Step("fill_periodic", (("mask", c), ("partial", True))) for c in colours]
     steps += [Step("period_tile"), Step("cells_in_a_row")]
     steps += [Step("extend_period", (("axis", axis),)) for axis in ("h", "v")]
     steps += [Step("scale_by_count", (("count", count),)) for count in counting.COUNTS]
