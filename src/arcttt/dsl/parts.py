@@ -1,5 +1,6 @@
 """A grid's parts, split by separator lines or cut into equal pieces, and what is made of them: logical
-combinations, overlays, the odd part, a summary of the parts, one part.
+combinations, overlays, nestings, the odd part, the part with the most or fewest cells or colours, a
+summary of the parts, one part by position.
 
 Every function takes a uint8 grid (and plain parameters) and returns a new grid; one that does not
 apply raises Reject (as in arcttt.dsl.grid_ops).
@@ -96,6 +97,26 @@ def odd_part(g: np.ndarray) -> np.ndarray:
     if len(odd) != 1 or len(parts) < 3:
         raise Reject("no single odd part")
     return odd[0]
+
+
+PART_SELECTORS = {
+    "most_cells": lambda p: int((p != 0).sum()),
+    "fewest_cells": lambda p: -int((p != 0).sum()),
+    "most_colours": lambda p: len(np.unique(p[p != 0])),
+    "fewest_colours": lambda p: -len(np.unique(p[p != 0])),
+}
+"""How pick_part scores a part; the single best-scoring part is picked."""
+
+
+def pick_part(g: np.ndarray, select: str, split: str = "lines") -> np.ndarray:
+    """The one part (split_parts by `split`) with the most or fewest non-background cells or colours;
+    tied parts must be identical (otherwise the choice would be a guess)."""
+    pieces = split_parts(g, split)
+    scores = [PART_SELECTORS[select](p) for p in pieces]
+    best = [p for p, s in zip(pieces, scores) if s == max(scores)]
+    if any(not np.array_equal(p, best[0]) for p in best[1:]):
+        raise Reject("parts tie")
+    return best[0].copy()
 
 
 def parts_summary(g: np.ndarray, bg: int = 0) -> np.ndarray:

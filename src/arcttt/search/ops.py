@@ -113,7 +113,7 @@ def family_steps(colours: list[int]) -> list[Step]:
 EXTRAS = {
     # parts of a grid (arcttt.dsl.parts)
     "combine_parts": parts.combine_parts, "overlay_parts": parts.overlay_parts, "odd_part": parts.odd_part,
-    "nest_parts": parts.nest_parts, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
+    "nest_parts": parts.nest_parts, "pick_part": parts.pick_part, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
     # objects (arcttt.dsl.objects)
     "crop_object": dsl_objects.crop_object, "keep_object": dsl_objects.keep_object,
     "stamp_template": dsl_objects.stamp_template, "crop_colour": dsl_objects.crop_colour,
@@ -141,6 +141,8 @@ def extra_steps(colours: list[int]) -> list[Step]:
               for backward in (False, True) if split != "lines" or backward]
     steps += [Step("nest_parts", (("mask", mask), ("outer", outer), ("split", split))) for split in parts.PART_SPLITS
               for mask in ("first", "second", "one_colour") for outer in ("mask", "pattern")]
+    steps += [Step("pick_part", (("select", select), ("split", split))) for split in parts.PART_SPLITS
+              for select in parts.PART_SELECTORS]
     steps += [Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("connect_pairs", (("diag", True),)), Step("fill_colour_boxes")]
