@@ -85,7 +85,9 @@ def test_nested_parts_and_counts():
     out = parts.nest_parts(g, "halves", mask="one_colour", outer="pattern")
     assert np.array_equal(out[2:4, 0:2], 3 * (mask != 0)) and not out[2:4, 2:4].any()
     assert parts.pick_part(g, "most_colours", "halves").tolist() == pattern.tolist()
-    assert parts.pick_part(g, "most_cells", "halves").tolist() == mask.tolist()
+    assert parts.pick_part(g, "fewest_colours", "halves").tolist() == mask.tolist()
+    with pytest.raises(Reject):  # three cells each, and the parts differ
+        parts.pick_part(g, "most_cells", "halves")
     assert counting.scale_by_count(pattern, "colours").shape == (6, 6)
     assert counting.cells_in_a_row(pattern).tolist() == [[1, 2, 3]]
     assert grid_ops.extend_period(np.array([[1, 2, 1, 2, 1]], A), "h").tolist() == [[1, 2] * 5]
