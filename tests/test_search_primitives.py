@@ -128,3 +128,18 @@ def test_partial_periods_continue_each_row_and_leave_empty_rows_empty():
     out = grid_ops.fill_periodic(g, mask=0, partial=True)
     assert out[0].tolist() == [0] * 9
     assert out[1].tolist() == [1, 2, 2] * 3 and out[2].tolist() == [3, 4, 4] * 3
+
+
+def test_a_colour_named_by_its_role_is_read_from_the_grid():
+    from arcttt.dsl.analysis import role_colour
+    from arcttt.search.ops import family_spaces
+    from arcttt.search.program import PRIMITIVES
+
+    g = np.array([[1, 1, 1], [0, 2, 0], [1, 0, 0]], A)
+    assert role_colour(g, "most") == 1 and role_colour(g, "least") == 2
+    with pytest.raises(Reject):  # a tie between 1 and 2
+        role_colour(np.array([[1, 2]], A), "most")
+    _, colour_keys, _ = family_spaces()["recolour_all"]
+    (key,) = colour_keys
+    out = PRIMITIVES["recolour_all"](g, **{key: "least"})
+    assert np.array_equal(out, PRIMITIVES["recolour_all"](g, **{key: 2}))
