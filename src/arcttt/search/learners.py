@@ -2,8 +2,10 @@
 
 Given what a partial program makes of every demonstration input, each learner tries to finish it
 into the demonstration outputs: unchanged (exact), with a colour map, with a rule from each cell's
-neighbourhood to its new colour, by recolouring whole objects by one of their properties, or with a
-constant answer. A learner returns the finished program's last call, or None.
+neighbourhood to its new colour, by recolouring whole objects by one of their properties, as blocks
+of the grid's symmetries, as a window at a fixed place, as the grid's parts overlaid in one order, by
+a lookup of one property of the grid, or with a constant answer. A learner returns the finished
+program's last call, or None.
 
 The rule tables are taken from the demonstrations alone. A table must also cover what it will meet
 on the test inputs (every neighbourhood, every property value), or the program is not used: a rule
