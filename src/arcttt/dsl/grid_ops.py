@@ -123,13 +123,11 @@ def fill_colour_boxes(g: np.ndarray, bg: int = 0) -> np.ndarray:
     """Each colour's bounding box filled with it, over background (cells two colours' boxes share stay
     background: which colour they take would be a guess)."""
     out = g.copy()
-    colours = [int(c) for c in np.unique(g) if c != bg]
+    boxes = {int(c): bbox(g == c) for c in np.unique(g) if c != bg}
     owner = np.zeros(g.shape, np.int16)
-    for c in colours:
-        r0, r1, c0, c1 = bbox(g == c)
+    for r0, r1, c0, c1 in boxes.values():
         owner[r0:r1, c0:c1] += 1
-    for c in colours:
-        r0, r1, c0, c1 = bbox(g == c)
+    for c, (r0, r1, c0, c1) in boxes.items():
         box = out[r0:r1, c0:c1]
         box[(g[r0:r1, c0:c1] == bg) & (owner[r0:r1, c0:c1] == 1)] = c
     if np.array_equal(out, g):

@@ -32,14 +32,19 @@ def _frequency(values: list) -> np.ndarray:
     return np.array([tally[v] for v in values], float)
 
 
+def _cells(o: Obj, g: np.ndarray) -> np.ndarray:
+    """The object's box with its own cells' colours and 0 elsewhere."""
+    return np.where(o.mask, o.crop(g), 0)
+
+
 def _looks(o: Obj, g: np.ndarray) -> tuple:
     """What an object looks like: its box's shape and its cells' colours (0 off the object)."""
-    cells = np.where(o.mask, o.crop(g), 0)
+    cells = _cells(o, g)
     return cells.shape, cells.tobytes()
 
 
 def _symmetric(o: Obj, g: np.ndarray) -> float:
-    cells = np.where(o.mask, o.crop(g), 0)
+    cells = _cells(o, g)
     return float(np.array_equal(cells, cells[:, ::-1]) or np.array_equal(cells, cells[::-1]))
 
 
@@ -117,7 +122,7 @@ def stamp_template(g: np.ndarray, keep: bool = True) -> np.ndarray:
     out = g.copy()
     hits = 0
     for o in objs:
-        if o is not template and o.shape == template.shape and np.array_equal(o.mask, template.mask):
+        if (o.r, o.c) != (template.r, template.c) and o.shape == template.shape and np.array_equal(o.mask, template.mask):
             o.crop(out)[o.mask] = template.crop(g)[template.mask]
             hits += 1
     if not hits:

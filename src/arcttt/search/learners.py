@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dsl.analysis import objects
+from ..dsl.counting import COUNTS
 from ..dsl.grid_ops import overlay
 from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
@@ -148,10 +149,10 @@ def overlay_order(g: np.ndarray, split: str, order: tuple) -> np.ndarray:
 
 GRID_PROPERTIES = {
     "main_colour": lambda g: int(np.bincount(g[g != 0], minlength=10).argmax()) if (g != 0).any() else 0,
-    "objects": lambda g: len(objects(g, by_colour=False)),
+    "objects": COUNTS["objects"],
     "objects8": lambda g: len(objects(g, by_colour=False, diag=True)),
-    "colours": lambda g: int(len(np.unique(g[g != 0]))),
-    "cells": lambda g: int((g != 0).sum()),
+    "colours": COUNTS["colours"],
+    "cells": COUNTS["cells"],
     "symmetric": lambda g: (bool(np.array_equal(g, g[:, ::-1])), bool(np.array_equal(g, g[::-1]))),
 }
 
