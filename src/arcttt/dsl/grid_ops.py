@@ -207,12 +207,14 @@ def rays(g: np.ndarray, directions: str, bg: int = 0) -> np.ndarray:
     return out
 
 
-def connect_pairs(g: np.ndarray, bg: int = 0, diag: bool = False) -> np.ndarray:
+def connect_pairs(g: np.ndarray, bg: int = 0, diag: bool = False, lines: str = "rows,columns",
+                  mark: bool = False) -> np.ndarray:
     """A line between every two cells of the same colour on one row or column (or, with `diag`, on one
-    diagonal), over background."""
-    out = g.copy()
-    found = False
-    for cells in (_diagonals(g.shape) if diag else _rows_and_columns(g.shape)):
+    diagonal), over background. `lines` says which lines are drawn and in what order ('rows,columns',
+    'columns,rows', 'rows' or 'columns'; where two lines cross, the first drawn stays); with `mark`
+    the lines are MARK, a colour a learned colour map then names, rather than the cells' own colour."""
+    out = g.copy()  # a grid with no pair to connect stays as it is (a state the search already holds)
+    for cells in (_diagonals(g.shape) if diag else _lines(g.shape, lines)):
         line = g[cells]
         for c in np.unique(line[line != bg]):
             idx = np.nonzero(line == c)[0]
@@ -220,18 +222,19 @@ def connect_pairs(g: np.ndarray, bg: int = 0, diag: bool = False) -> np.ndarray:
                 if b > a + 1 and (line[a + 1:b] == bg).all():
                     rr, cc = cells[0][a + 1:b], cells[1][a + 1:b]
                     free = out[rr, cc] == bg  # where two lines cross, the first drawn stays
-                    out[rr[free], cc[free]] = c
-                    found = True
-    if not found:
-        raise Reject("no pairs to connect")
+                    out[rr[free], cc[free]] = MARK if mark else c
     return out
 
 
-def _rows_and_columns(shape) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (row indices, column indices) of every row and every column of a grid."""
+CONNECT_LINES = ("rows,columns", "columns,rows", "rows", "columns")
+
+
+def _lines(shape, which: str = "rows,columns") -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (row indices, column indices) of every row and/or every column of a grid, in `which` order."""
     h, w = shape
     rows = [(np.full(w, r), np.arange(w)) for r in range(h)]
-    return rows + [(np.arange(h), np.full(h, c)) for c in range(w)]
+    columns = [(np.arange(h), np.full(h, c)) for c in range(w)]
+    return [cells for kind in which.split(",") for cells in (rows if kind == "rows" else columns)]
 
 
 def _diagonals(shape) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -15,7 +15,6 @@ that would have to guess is not a verified program.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,6 +23,9 @@ from ..dsl.counting import COUNTS
 from ..dsl.grid_ops import overlay
 from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
+from .finish import Finish, same_shapes
+from .local_learners import learn_local_rule, learn_stamp
+from .object_learners import learn_component_recolour
 from .program import primitive
 
 # ---------------------------------------------------------------- the primitives learners produce
@@ -36,72 +38,6 @@ def recolour(g: np.ndarray, mapping: dict) -> np.ndarray:
     for a, b in mapping.items():
         lut[a] = b
     return lut[g]
-
-
-def neighbourhood(g: np.ndarray, kind: str) -> np.ndarray:
-    """Per cell, its feature vector: 'n4' its colour and its 4 neighbours', 'n8' its 3 x 3 block
-    (outside the grid counts as 255)."""
-    p = np.pad(g.astype(np.int16), 1, constant_values=255)
-    h, w = g.shape
-    if kind == "n4":
-        offsets = ((1, 1), (0, 1), (2, 1), (1, 0), (1, 2))
-    else:
-        offsets = tuple((r, c) for r in range(3) for c in range(3))
-    return np.stack([p[r:r + h, c:c + w] for r, c in offsets], axis=-1)
-
-
-def _keys(features: np.ndarray) -> list[tuple]:
-    return [tuple(int(v) for v in f) for f in features.reshape(-1, features.shape[-1])]
-
-
-@primitive("local_rule")
-def local_rule(g: np.ndarray, kind: str, changes: dict) -> np.ndarray:
-    """Cells whose neighbourhood (see `neighbourhood`) is a key of `changes` take its colour."""
-    out = g.copy().ravel()
-    for i, key in enumerate(_keys(neighbourhood(g, kind))):
-        if key in changes:
-            out[i] = changes[key]
-    return out.reshape(g.shape)
-
-
-OBJECT_PROPERTIES = ("size", "size_rank", "colour", "height", "width", "is_rectangle", "touches_border", "shape")
-
-
-def object_property(o, prop: str, grid: np.ndarray, ranks: dict) -> object:
-    h, w = grid.shape
-    if prop == "size":
-        return o.size
-    if prop == "size_rank":
-        return ranks[o.size]
-    if prop == "colour":
-        return o.colour
-    if prop == "height":
-        return o.shape[0]
-    if prop == "width":
-        return o.shape[1]
-    if prop == "is_rectangle":
-        return bool(o.mask.all())
-    if prop == "touches_border":
-        return o.r == 0 or o.c == 0 or o.r + o.shape[0] == h or o.c + o.shape[1] == w
-    return (o.shape, o.mask.tobytes().hex())
-
-
-def _size_ranks(objs) -> dict:
-    return {s: i for i, s in enumerate(sorted({o.size for o in objs}, reverse=True))}
-
-
-@primitive("recolour_objects")
-def recolour_objects(g: np.ndarray, prop: str, table: dict) -> np.ndarray:
-    """Each object (4-connected cells of any non-background colour) takes the colour `table` gives its
-    property; objects whose property is not in the table stay."""
-    out = g.copy()
-    objs = objects(g, by_colour=False)
-    ranks = _size_ranks(objs)
-    for o in objs:
-        value = object_property(o, prop, g, ranks)
-        if value in table:
-            o.crop(out)[o.mask] = table[value]
-    return out
 
 
 SYMMETRIES = {
@@ -175,28 +111,14 @@ def constant(g: np.ndarray, grid: tuple) -> np.ndarray:
 # ---------------------------------------------------------------- learners
 
 
-@dataclass
-class Finish:
-    """How a learner finishes a program: the call to add, its cost, and a test-time check."""
-
-    fn: str
-    literals: tuple
-    cost: int
-    covers: object = None  # callable(state grid on a test input) -> bool
-
-
-def _same_shapes(outs, targets) -> bool:
-    return all(o.shape == t.shape for o, t in zip(outs, targets))
-
-
 def learn_exact(outs, targets) -> Finish | None:
-    if _same_shapes(outs, targets) and all(np.array_equal(o, t) for o, t in zip(outs, targets)):
+    if same_shapes(outs, targets) and all(np.array_equal(o, t) for o, t in zip(outs, targets)):
         return Finish("", (), 0)
     return None
 
 
 def learn_colour_map(outs, targets) -> Finish | None:
-    if not _same_shapes(outs, targets):
+    if not same_shapes(outs, targets):
         return None
     mapping: dict[int, int] = {}
     for o, t in zip(outs, targets):
@@ -208,57 +130,6 @@ def learn_colour_map(outs, targets) -> Finish | None:
         return None
     seen = set(mapping)
     return Finish("recolour", (changes,), 1, lambda g: set(np.unique(g).tolist()) <= seen)
-
-
-def learn_local_rule(outs, targets, kind: str) -> Finish | None:
-    if not _same_shapes(outs, targets):
-        return None
-    table: dict[tuple, int] = {}
-    for o, t in zip(outs, targets):
-        for key, v in zip(_keys(neighbourhood(o, kind)), t.ravel().tolist()):
-            if table.setdefault(key, v) != v:
-                return None
-    changes = {k: v for k, v in table.items() if k[len(k) // 2 if kind == "n8" else 0] != v}
-    if not changes or len(changes) > MAX_RULE_ENTRIES:
-        return None
-    seen = set(table)
-    return Finish("local_rule", (kind, changes), 2 if kind == "n4" else 3,
-                  lambda g: set(_keys(neighbourhood(g, kind))) <= seen)
-
-
-MAX_RULE_ENTRIES = 40
-"""A neighbourhood rule that needs more changed entries than this is too specific to trust."""
-
-
-def learn_object_recolour(outs, targets, prop: str) -> Finish | None:
-    if not _same_shapes(outs, targets):
-        return None
-    table: dict = {}
-    for o, t in zip(outs, targets):
-        objs = objects(o, by_colour=False)
-        if not objs:
-            return None
-        covered = np.zeros(o.shape, bool)
-        ranks = _size_ranks(objs)
-        for ob in objs:
-            cells = ob.crop(t)[ob.mask]
-            if (cells != cells[0]).any():
-                return None
-            if table.setdefault(object_property(ob, prop, o, ranks), int(cells[0])) != int(cells[0]):
-                return None
-            ob.crop(covered)[ob.mask] = True
-        if not np.array_equal(o[~covered], t[~covered]):
-            return None
-    if all(isinstance(k, tuple) for k in table) and prop != "shape":
-        return None
-    seen = set(table)
-
-    def covers(g):
-        objs = objects(g, by_colour=False)
-        ranks = _size_ranks(objs)
-        return all(object_property(ob, prop, g, ranks) in seen for ob in objs)
-
-    return Finish("recolour_objects", (prop, table), 2, covers)
 
 
 def learn_blocks(outs, targets) -> Finish | None:
@@ -374,11 +245,10 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
             f = learner(outs, targets)
             if f is not None:
                 found.append(f)
-        for prop in OBJECT_PROPERTIES:
-            f = learn_object_recolour(outs, targets, prop)
-            if f is not None:
-                found.append(f)
-                break
+        found += learn_component_recolour(outs, targets)
+        f = learn_stamp(outs, targets)
+        if f is not None:
+            found.append(f)
     if depth == 0:  # a neighbourhood rule or a lookup on top of another step fits demonstrations by accident too easily
         f = learn_lookup(outs, targets)
         if f is not None:

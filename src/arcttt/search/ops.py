@@ -146,6 +146,8 @@ def extra_steps(colours: list[int]) -> list[Step]:
     steps += [Step("odd_part"), Step("fill_enclosed_mark"), Step("connect_pairs"),
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("connect_pairs", (("diag", True),)), Step("fill_colour_boxes")]
+    steps += [Step("connect_pairs", (("lines", lines), ("mark", mark))) for lines in grid_ops.CONNECT_LINES
+              for mark in (False, True) if (lines, mark) != ("rows,columns", False)]
     steps += [Step("fill_periodic", (("mask", c),)) for c in colours]
     steps += [Step("fill_periodic", (("mask", c), ("partial", True))) for c in colours]
     steps += [Step("period_tile"), Step("cells_in_a_row")]

@@ -1,0 +1,89 @@
+"""The search's learned last steps over components and cells: object and background-region recolouring,
+stamps around marker cells, and connect_pairs' line options."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arcttt.dsl import grid_ops
+from arcttt.search.local_learners import learn_stamp, stamp
+from arcttt.search.object_learners import learn_component_recolour, object_property, recolour_objects
+
+A = np.uint8
+
+
+def _marker_grid(cells: dict, shape=(7, 7)) -> np.ndarray:
+    g = np.zeros(shape, A)
+    for (r, c), v in cells.items():
+        g[r, c] = v
+    return g
+
+
+def test_stamp_learns_each_colours_patch_and_paints_it_at_new_places():
+    table = {(1, -1, 0): 7, (1, 1, 0): 7, (2, 0, -1): 4, (2, 0, 1): 4}
+    inputs = [_marker_grid({(1, 1): 1, (4, 4): 2}), _marker_grid({(2, 4): 1, (5, 1): 2, (5, 5): 3})]
+    outputs = [stamp(g, table) for g in inputs]
+    found = learn_stamp(inputs, outputs)
+    assert found is not None and found.fn == "stamp"
+    assert found.literals[0] == table  # no entry the outputs do not need
+    new = _marker_grid({(0, 0): 2, (3, 3): 1, (6, 6): 8})  # corners, and a colour never shown
+    assert stamp(new, table)[0].tolist() == [2, 4, 0, 0, 0, 0, 0]
+    assert found.covers is None  # colour 3 painted nothing: an unseen colour is one more of those
+
+
+def test_stamp_requires_every_colour_seen_when_all_paint():
+    table = {(1, 0, 1): 5}
+    inputs = [_marker_grid({(1, 1): 1}), _marker_grid({(3, 2): 1, (5, 5): 1})]
+    found = learn_stamp(inputs, [stamp(g, table) for g in inputs])
+    assert found is not None
+    assert found.covers(_marker_grid({(2, 2): 1}))
+    assert not found.covers(_marker_grid({(2, 2): 1, (4, 4): 6}))
+
+
+def test_stamp_rejects_outputs_it_cannot_explain():
+    g = _marker_grid({(1, 1): 1, (5, 5): 1})
+    out = g.copy()
+    out[1, 2] = 5  # one marker's neighbour changes, the other's not
+    assert learn_stamp([g], [out]) is None
+
+
+def test_background_regions_recolour_by_shape_and_objects_by_holes():
+    g = np.zeros((8, 8), A)
+    g[0:4, 0:4] = 1
+    g[1:3, 1:3] = 0          # a 2x2 square room inside a ring: has a hole
+    g[5:8, 5:8] = 3
+    g[6, 6] = 0              # a 1x1 room inside a solid 3x3: also a hole
+    rooms = recolour_objects(g, "is_square", {True: 2}, "background")
+    assert rooms[1:3, 1:3].tolist() == [[2, 2], [2, 2]] and rooms[6, 6] == 2
+    assert rooms[0, 5] == 0  # the outer background is no square
+    holed = recolour_objects(g, "has_hole", {True: 4})
+    assert holed[0, 0] == 4 and holed[5, 5] == 4
+    found = learn_component_recolour([g], [rooms])
+    assert any(f.literals[-1] == "background" for f in found)
+    assert all(np.array_equal(recolour_objects(g, *f.literals), rooms) for f in found)
+
+
+def test_size_extreme_names_largest_middle_and_smallest():
+    from arcttt.dsl.analysis import objects
+
+    g = np.zeros((5, 9), A)
+    g[0, 0] = 1
+    g[0:2, 3:5] = 1
+    g[0:3, 7:9] = 1
+    objs = objects(g, by_colour=False)
+    sizes = sorted({o.size for o in objs}, reverse=True)
+    assert [object_property(o, "size_extreme", g, sizes) for o in objs] == ["smallest", "middle", "largest"]
+
+
+def test_connect_pairs_draws_chosen_lines_in_order_and_marks_them():
+    g = np.zeros((5, 5), A)
+    g[2, 0] = g[2, 4] = 1
+    g[0, 2] = g[4, 2] = 2
+    assert grid_ops.connect_pairs(g)[2, 2] == 1                          # rows first: the row stays
+    assert grid_ops.connect_pairs(g, lines="columns,rows")[2, 2] == 2
+    assert grid_ops.connect_pairs(g, lines="rows")[:, 2].tolist() == [2, 0, 1, 0, 2]
+    marked = grid_ops.connect_pairs(g, lines="columns", mark=True)
+    assert marked[:, 2].tolist() == [2, grid_ops.MARK, grid_ops.MARK, grid_ops.MARK, 2] and marked[2, 1] == 0
+    lone = np.zeros((3, 3), A)
+    lone[1, 1] = 8
+    assert np.array_equal(grid_ops.connect_pairs(lone), lone)  # nothing to connect: unchanged
