@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import bbox, reachable_from_border
+from .analysis import bbox, reachable_from_border, role_colour
 from .reject import Reject
 
 MARK = 10
@@ -371,9 +371,25 @@ def restore_masked(g: np.ndarray, mask: int, how: str) -> np.ndarray:
     return full[r0:r1, c0:c1].copy()
 
 
-def self_similar(g: np.ndarray) -> np.ndarray:
+def self_similar(g: np.ndarray, mask: int | str | None = None) -> np.ndarray:
     """Each non-background cell replaced by a copy of the whole grid, each background cell by background
-    (a grid of k x k cells becomes k^2 x k^2)."""
+    (a grid of k x k cells becomes k^2 x k^2). With `mask` only the cells of that colour, or of that
+    role ('most' or 'least' common, arcttt.dsl.analysis.role_colour), become copies."""
     if max(g.shape) > 6:
         raise Reject("too large to nest")
-    return np.kron(g != 0, g).astype(np.uint8)
+    if mask is None:
+        cells = g != 0
+    else:
+        cells = g == (role_colour(g, mask) if isinstance(mask, str) else mask)
+    return np.kron(cells, g).astype(np.uint8)
+
+
+def mark_empty_lines(g: np.ndarray, inner: bool = False, bg: int = 0) -> np.ndarray:
+    """Every row and column that is all background becomes MARK (with `inner`, judged and painted
+    inside the grid's outer frame: its first and last row and column are left out)."""
+    out = g.copy()
+    inside = slice(1, -1) if inner else slice(None)
+    view, seen = out[inside, inside], g[inside, inside]
+    view[(seen == bg).all(axis=1), :] = MARK
+    view[:, (seen == bg).all(axis=0)] = MARK
+    return out

@@ -17,9 +17,10 @@ from .reject import Reject
 def split_parts(g: np.ndarray, how: str = "lines") -> list[np.ndarray]:
     """The parts between full rows or columns of one colour (the separator), left to right, top to bottom.
     Rejects a grid without separators or with parts of different shapes. `how` (a key of EQUAL_SPLITS)
-    cuts the grid into equal pieces without separators instead."""
-    if how == "lines":
-        return _split(g)[0]
+    cuts the grid into equal pieces without separators instead; 'gaps' splits at empty (background) rows
+    and columns, into parts that may differ in shape."""
+    if how in ("lines", "gaps"):
+        return _split(g, gaps=how == "gaps")[0]
     h, w = g.shape
     if how == "halves":
         if h == w:
@@ -40,17 +41,17 @@ across the grid's longer side, side by side or one above the other)."""
 PART_SPLITS = ("lines", *EQUAL_SPLITS)
 
 
-def _split(g: np.ndarray) -> tuple[list[np.ndarray], int, int]:
+def _split(g: np.ndarray, gaps: bool = False) -> tuple[list[np.ndarray], int, int]:
     """split_parts, and how many rows and columns of parts there are."""
     h, w = g.shape
-    for c in np.unique(g):
+    for c in ([0] if gaps else np.unique(g)):
         rows = [r for r in range(h) if (g[r] == c).all()]
         cols = [k for k in range(w) if (g[:, k] == c).all()]
         if not rows and not cols or len(rows) == h or len(cols) == w:
             continue
         row_spans, col_spans = _spans(rows, h), _spans(cols, w)
         parts = [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
-        if len(parts) >= 2 and len({p.shape for p in parts}) == 1:
+        if len(parts) >= 2 and (gaps or len({p.shape for p in parts}) == 1):
             return parts, len(row_spans), len(col_spans)
     raise Reject("no separator lines")
 
@@ -89,10 +90,11 @@ def overlay_parts(g: np.ndarray, bg: int = 0, split: str = "lines", backward: bo
     return out
 
 
-def odd_part(g: np.ndarray) -> np.ndarray:
-    """The one part that differs from all the others."""
-    parts = split_parts(g)
-    keys = [p.tobytes() for p in parts]
+def odd_part(g: np.ndarray, split: str = "lines", by: str = "look") -> np.ndarray:
+    """The one part (split_parts by `split`) that differs from all the others: in its cells ('look'), or
+    in its most common colour other than the background ('colour')."""
+    parts = split_parts(g, split)
+    keys = [p.tobytes() if by == "look" else _main_colour(p) for p in parts]
     odd = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
     if len(odd) != 1 or len(parts) < 3:
         raise Reject("no single odd part")
@@ -119,17 +121,21 @@ def pick_part(g: np.ndarray, select: str, split: str = "lines") -> np.ndarray:
     return best[0].copy()
 
 
-def parts_summary(g: np.ndarray, bg: int = 0) -> np.ndarray:
-    """One cell per part (split_parts), in the parts' layout, of the part's most common colour other
-    than the background (background for an empty part)."""
-    parts, rows, cols = _split(g)
+def parts_summary(g: np.ndarray, bg: int = 0, split: str = "lines") -> np.ndarray:
+    """One cell per part (split_parts by 'lines' or 'gaps'), in the parts' layout, of the part's most
+    common colour other than the background (background for an empty part)."""
+    parts, rows, cols = _split(g, gaps=split == "gaps")
     out = np.full((rows, cols), bg, np.uint8)
     for i, p in enumerate(parts):
-        counts = np.bincount(p.ravel(), minlength=10)
-        counts[bg] = 0
-        if counts.any():
-            out[i // cols, i % cols] = counts.argmax()
+        out[i // cols, i % cols] = _main_colour(p, bg)
     return out
+
+
+def _main_colour(p: np.ndarray, bg: int = 0) -> int:
+    """The most common colour other than the background (the background for an empty part)."""
+    counts = np.bincount(p.ravel(), minlength=10)
+    counts[bg] = 0
+    return int(counts.argmax()) if counts.any() else bg
 
 
 def take_part(g: np.ndarray, axis: str, n: int, i: int) -> np.ndarray:

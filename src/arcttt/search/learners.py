@@ -20,7 +20,7 @@ import numpy as np
 
 from ..dsl.analysis import objects
 from ..dsl.counting import COUNTS
-from ..dsl.grid_ops import overlay
+from ..dsl.grid_ops import MARK, overlay
 from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
 from .finish import Finish, same_shapes
@@ -128,6 +128,8 @@ def learn_colour_map(outs, targets) -> Finish | None:
     changes = {a: b for a, b in sorted(mapping.items()) if a != b}
     if not changes:
         return None
+    if set(changes) == {MARK}:  # only naming the marked cells' colour: every real colour stays, seen or not
+        return Finish("recolour", (changes,), 1)
     seen = set(mapping)
     return Finish("recolour", (changes,), 1, lambda g: set(np.unique(g).tolist()) <= seen)
 
