@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from arcttt.dsl import grid_ops
-from arcttt.search.local_learners import learn_stamp, stamp
+from arcttt.search.marker_learners import learn_stamp, stamp
 from arcttt.search.object_learners import learn_component_recolour, object_property, recolour_objects
 
 A = np.uint8
@@ -87,3 +87,35 @@ def test_connect_pairs_draws_chosen_lines_in_order_and_marks_them():
     lone = np.zeros((3, 3), A)
     lone[1, 1] = 8
     assert np.array_equal(grid_ops.connect_pairs(lone), lone)  # nothing to connect: unchanged
+
+
+def test_lines_learn_each_colours_orientation_and_the_crossing_colour():
+    from arcttt.search.marker_learners import learn_lines, lines_through
+
+    rule = ({1: "h", 2: "v"}, "v", 5)
+    inputs = [_marker_grid({(1, 1): 1, (4, 3): 2}), _marker_grid({(5, 0): 1, (2, 5): 2, (0, 2): 2})]
+    outputs = [lines_through(g, *rule) for g in inputs]
+    assert outputs[0][1].tolist() == [1, 1, 1, 5, 1, 1, 1]  # the crossing on background takes colour 5
+    assert lines_through(inputs[0], {1: "h", 2: "v"}, "v")[1, 3] == 2  # without: the column lies on top
+    assert lines_through(inputs[0], {1: "h", 2: "v"}, "h")[1, 3] == 1
+    found = learn_lines(inputs, outputs)
+    assert found is not None
+    new = _marker_grid({(3, 3): 1, (6, 6): 2})
+    assert np.array_equal(lines_through(new, *found.literals), lines_through(new, *rule))
+    assert not found.covers(_marker_grid({(3, 3): 4}))
+
+
+def test_attract_moves_single_cells_next_to_the_anchor_or_draws_their_trail():
+    from arcttt.search.marker_learners import attract, learn_attract
+
+    g = np.zeros((7, 7), A)
+    g[3, 2:5] = 3            # the anchor: a bar
+    g[0, 3] = 6              # above it: falls to row 2
+    g[6, 4] = 6              # below it: rises to row 4
+    g[0, 0] = 6              # sees no anchor: vanishes
+    moved = attract(g, (3,))
+    assert moved[2, 3] == 6 and moved[4, 4] == 6 and moved[0, 3] == 0 and moved[0, 0] == 0
+    trails = attract(g, (3,), trail=True)
+    assert trails[:3, 3].tolist() == [6, 6, 6] and trails[0, 0] == 6
+    found = learn_attract([g], [moved])
+    assert found is not None and np.array_equal(attract(g, *found.literals), moved)

@@ -2,10 +2,12 @@
 
 Given what a partial program makes of every demonstration input, each learner tries to finish it
 into the demonstration outputs: unchanged (exact), with a colour map, with a rule from each cell's
-neighbourhood to its new colour, by recolouring whole objects by one of their properties, as blocks
-of the grid's symmetries, as a window at a fixed place, as the grid's parts overlaid in one order, by
-a lookup of one property of the grid, or with a constant answer. A learner returns the finished
-program's last call, or None.
+neighbourhood to its new colour (arcttt.search.local_learners), by recolouring whole objects or
+background regions by one of their properties (arcttt.search.object_learners), with a patch around
+each marker cell, lines through the markers or markers drawn to what attracts them
+(arcttt.search.marker_learners), as blocks of the grid's symmetries, as a window at a fixed place, as
+the grid's parts overlaid in one order, by a lookup of one property of the grid, or with a constant
+answer. A learner returns the finished program's last call, or None.
 
 The rule tables are taken from the demonstrations alone. A table must also cover what it will meet
 on the test inputs (every neighbourhood, every property value), or the program is not used: a rule
@@ -24,7 +26,8 @@ from ..dsl.grid_ops import MARK, overlay
 from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
 from .finish import Finish, same_shapes
-from .local_learners import learn_local_rule, learn_stamp
+from .local_learners import learn_local_rule
+from .marker_learners import learn_attract, learn_lines, learn_stamp
 from .object_learners import learn_component_recolour
 from .program import primitive
 
@@ -255,6 +258,10 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
         f = learn_lookup(outs, targets)
         if f is not None:
             found.append(f)
+        for learner in (learn_lines, learn_attract):
+            f = learner(outs, targets)
+            if f is not None:
+                found.append(f)
         for kind in ("n4", "n8"):
             f = learn_local_rule(outs, targets, kind)
             if f is not None:
