@@ -119,3 +119,20 @@ def test_attract_moves_single_cells_next_to_the_anchor_or_draws_their_trail():
     assert trails[:3, 3].tolist() == [6, 6, 6] and trails[0, 0] == 6
     found = learn_attract([g], [moved])
     assert found is not None and np.array_equal(attract(g, *found.literals), moved)
+
+
+def test_symmetry_completed_about_the_pattern_or_its_anchor():
+    from arcttt.dsl.symmetry import complete_symmetry
+
+    g = np.zeros((7, 7), A)
+    g[1, 1], g[1, 3], g[2, 2] = 4, 5, 6      # one corner of a pattern centred on (3, 3)
+    g[5, 5] = 4                              # and the opposite corner, so the bounding box is centred
+    full = complete_symmetry(g, "all", "bbox")
+    for k in range(4):
+        assert np.array_equal(np.rot90(full, k), full)
+    assert np.array_equal(full, full.T) and np.array_equal(complete_symmetry(full, "all", "bbox"), full)
+    h = np.zeros((6, 7), A)
+    h[2:4, 3] = 2                            # the anchor: a bar symmetric on its own
+    h[1, 1] = h[0, 2] = 8                    # the pattern on one side of it
+    mirrored = complete_symmetry(h, "mirrors", "anchor")
+    assert mirrored[1, 5] == mirrored[4, 1] == mirrored[4, 5] == 8 and mirrored[5, 2] == 8
