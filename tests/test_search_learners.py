@@ -136,3 +136,28 @@ def test_symmetry_completed_about_the_pattern_or_its_anchor():
     h[1, 1] = h[0, 2] = 8                    # the pattern on one side of it
     mirrored = complete_symmetry(h, "mirrors", "anchor")
     assert mirrored[1, 5] == mirrored[4, 1] == mirrored[4, 5] == 8 and mirrored[5, 2] == 8
+
+
+def test_fill_lines_learns_a_colour_per_line_feature():
+    from arcttt.search.line_learners import fill_lines, learn_fill_lines
+
+    g1 = np.array([[1, 1, 1], [2, 1, 2], [3, 3, 3]], A)
+    g2 = np.array([[4, 4, 4], [4, 4, 5], [2, 2, 2]], A)
+    table = {True: 5, False: 0}
+    found = learn_fill_lines([g1, g2], [fill_lines(g, "rows", "uniform", table) for g in (g1, g2)])
+    assert found is not None and found.literals == ("rows", "uniform", table)
+    assert fill_lines(g1, "columns", "first_cell", {0: 7})[0].tolist() == [7, 7, 7]
+
+
+def test_continue_lines_repeats_a_drifting_period():
+    from arcttt.search.line_learners import continue_lines, learn_continue_lines
+
+    g = np.zeros((4, 8), A)
+    g[0, 0:2] = 3
+    g[1, 1] = 3
+    g[2, 1:3] = 3                            # a period of two rows, drifting one cell right
+    g[3, 2] = 3
+    out = continue_lines(g, "rows", ("lines", 8))
+    assert out.shape == (8, 8) and out[6].tolist() == [0, 0, 0, 3, 3, 0, 0, 0] and out[7, 4] == 3
+    found = learn_continue_lines([g, g[:, ::-1].copy()], [out, continue_lines(g[:, ::-1].copy(), "rows", ("lines", 8))])
+    assert found is not None and found.literals == ("rows", ("lines", 8))

@@ -26,6 +26,7 @@ from ..dsl.grid_ops import MARK, overlay
 from ..dsl.parts import PART_SPLITS, split_parts
 from ..dsl.reject import Reject
 from .finish import Finish, same_shapes
+from .line_learners import learn_continue_lines, learn_fill_lines
 from .local_learners import learn_local_rule
 from .marker_learners import learn_attract, learn_lines, learn_stamp
 from .object_learners import learn_component_recolour
@@ -251,6 +252,10 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
             if f is not None:
                 found.append(f)
         found += learn_component_recolour(outs, targets)
+        for learner in (learn_fill_lines, learn_continue_lines):
+            f = learner(outs, targets)
+            if f is not None:
+                found.append(f)
         f = learn_stamp(outs, targets)
         if f is not None:
             found.append(f)
