@@ -143,3 +143,19 @@ def test_a_colour_named_by_its_role_is_read_from_the_grid():
     (key,) = colour_keys
     out = PRIMITIVES["recolour_all"](g, **{key: "least"})
     assert np.array_equal(out, PRIMITIVES["recolour_all"](g, **{key: 2}))
+
+
+def test_parts_filled_whole_and_joined_as_cells_of_a_small_grid():
+    g = np.zeros((5, 8), A)
+    g[2, :] = 5
+    g[:, [2, 5]] = 5                          # six 2x2 parts between grey lines
+    g[0, 0] = 3
+    g[3, 6] = g[4, 7] = 4
+    g[0:2, 6:8] = 3
+    filled = parts.fill_parts(g, "main")
+    assert filled[0:2, 0:2].tolist() == [[3, 3], [3, 3]] and filled[3:5, 6:8].tolist() == [[4, 4], [4, 4]]
+    assert (filled[2] == 5).all() and filled[3, 0] == 0
+    most = parts.fill_parts(g, "most_cells")
+    assert (most[0:2, 6:8] == 3).all() and (most[0:2, 0:2] == 0).all() and (most[3:5, 6:8] == 0).all()
+    joined = parts.connect_parts(filled)     # the two 3-parts on the top row of parts join
+    assert (joined[0:2, 3:5] == 3).all() and not joined[3:5, 0:2].any() and not joined[3:5, 3:5].any()

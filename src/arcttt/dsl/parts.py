@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid_ops import MARK, overlay
+from .grid_ops import MARK, connect_pairs, overlay
 from .reject import Reject
 
 
@@ -43,6 +43,12 @@ PART_SPLITS = ("lines", *EQUAL_SPLITS)
 
 def _split(g: np.ndarray, gaps: bool = False) -> tuple[list[np.ndarray], int, int]:
     """split_parts, and how many rows and columns of parts there are."""
+    row_spans, col_spans = _layout(g, gaps)
+    return [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans], len(row_spans), len(col_spans)
+
+
+def _layout(g: np.ndarray, gaps: bool = False) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The (start, end) rows and columns of the parts between separator lines (see split_parts)."""
     h, w = g.shape
     for c in ([0] if gaps else np.unique(g)):
         rows = [r for r in range(h) if (g[r] == c).all()]
@@ -50,10 +56,37 @@ def _split(g: np.ndarray, gaps: bool = False) -> tuple[list[np.ndarray], int, in
         if not rows and not cols or len(rows) == h or len(cols) == w:
             continue
         row_spans, col_spans = _spans(rows, h), _spans(cols, w)
-        parts = [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
-        if len(parts) >= 2 and (gaps or len({p.shape for p in parts}) == 1):
-            return parts, len(row_spans), len(col_spans)
+        shapes = {(r1 - r0, c1 - c0) for r0, r1 in row_spans for c0, c1 in col_spans}
+        if len(row_spans) * len(col_spans) >= 2 and (gaps or len(shapes) == 1):
+            return row_spans, col_spans
     raise Reject("no separator lines")
+
+
+def fill_parts(g: np.ndarray, how: str = "main", bg: int = 0) -> np.ndarray:
+    """The grid with each part between separator lines painted whole, the separators kept: every part in
+    its most common colour other than the background ('main'); or the part(s) with the most
+    non-background cells so and every other part emptied ('most_cells')."""
+    row_spans, col_spans = _layout(g)
+    boxes = [(slice(r0, r1), slice(c0, c1)) for r0, r1 in row_spans for c0, c1 in col_spans]
+    filled = [int((g[box] != bg).sum()) for box in boxes]
+    out = g.copy()
+    for box, n in zip(boxes, filled):
+        keep = how == "main" or n == max(filled)
+        out[box] = _main_colour(g[box], bg) if keep else bg
+    return out
+
+
+def connect_parts(g: np.ndarray, bg: int = 0) -> np.ndarray:
+    """The grid's parts as cells of a small grid (parts_summary), same-coloured cells on one row or
+    column of it connected (arcttt.dsl.grid_ops.connect_pairs), and the parts so joined painted whole."""
+    row_spans, col_spans = _layout(g)
+    summary = parts_summary(g, bg)
+    joined = connect_pairs(summary, bg)
+    out = g.copy()
+    for (i, j) in zip(*np.nonzero(joined != summary)):
+        (r0, r1), (c0, c1) = row_spans[i], col_spans[j]
+        out[r0:r1, c0:c1] = joined[i, j]
+    return out
 
 
 def _spans(lines: list[int], n: int) -> list[tuple[int, int]]:

@@ -113,7 +113,7 @@ def family_steps(colours: list[int]) -> list[Step]:
 EXTRAS = {
     # parts of a grid (arcttt.dsl.parts)
     "combine_parts": parts.combine_parts, "overlay_parts": parts.overlay_parts, "odd_part": parts.odd_part,
-    "nest_parts": parts.nest_parts, "pick_part": parts.pick_part, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
+    "nest_parts": parts.nest_parts, "fill_parts": parts.fill_parts, "connect_parts": parts.connect_parts, "pick_part": parts.pick_part, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
     # objects (arcttt.dsl.objects)
     "crop_object": dsl_objects.crop_object, "keep_object": dsl_objects.keep_object,
     "stamp_template": dsl_objects.stamp_template, "crop_colour": dsl_objects.crop_colour,
@@ -148,7 +148,8 @@ def extra_steps(colours: list[int]) -> list[Step]:
               Step("parts_summary"), Step("self_similar"), Step("compress")]
     steps += [Step("odd_part", (("by", by), ("split", split))) for split in ("lines", "gaps")
               for by in ("look", "colour") if (split, by) != ("lines", "look")]
-    steps += [Step("parts_summary", (("split", "gaps"),))]
+    steps += [Step("parts_summary", (("split", "gaps"),)), Step("connect_parts")]
+    steps += [Step("fill_parts", (("how", how),)) for how in ("main", "most_cells")]
     steps += [Step("self_similar", (("mask", m),)) for m in (*ROLES, *(c for c in colours if c))]
     steps += [Step("mark_empty_lines", (("inner", inner),)) for inner in (False, True)]
     steps += [Step("complete_symmetry", (("centre", centre), ("group", group), ("mark", mark)))
