@@ -159,3 +159,20 @@ def test_parts_filled_whole_and_joined_as_cells_of_a_small_grid():
     assert (most[0:2, 6:8] == 3).all() and (most[0:2, 0:2] == 0).all() and (most[3:5, 6:8] == 0).all()
     joined = parts.connect_parts(filled)     # the two 3-parts on the top row of parts join
     assert (joined[0:2, 3:5] == 3).all() and not joined[3:5, 0:2].any() and not joined[3:5, 3:5].any()
+
+
+def test_border_colours_and_rings():
+    from arcttt.dsl import borders
+
+    g = np.zeros((4, 6), A)
+    g[:, 0] = [1, 2, 3, 4]                    # row headers
+    g[1, 2] = g[3, 4] = 5
+    out = borders.colour_from_border(g, 5)
+    assert out[1, 2] == 2 and out[3, 4] == 4 and out[0, 0] == 1
+    rings = np.full((5, 5), 3, A)
+    rings[1:4, 1:4] = 2
+    rings[2, 2] = 7
+    assert borders.permute_rings(rings, "reverse")[0, 0] == 7 and borders.permute_rings(rings, "reverse")[2, 2] == 3
+    rotated = borders.permute_rings(rings, "rotate")
+    assert rotated[0, 0] == 7 and rotated[1, 1] == 3 and rotated[2, 2] == 2
+    assert np.array_equal(borders.permute_rings(borders.permute_rings(rings, "reverse"), "reverse"), rings)

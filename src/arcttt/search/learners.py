@@ -94,6 +94,7 @@ GRID_PROPERTIES = {
     "colours": COUNTS["colours"],
     "cells": COUNTS["cells"],
     "symmetric": lambda g: (bool(np.array_equal(g, g[:, ::-1])), bool(np.array_equal(g, g[::-1]))),
+    "mirror_lr": lambda g: bool(np.array_equal(g, g[:, ::-1])),
 }
 
 

@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from ..dsl import counting, grid_ops, parts, symmetry
+from ..dsl import borders, counting, grid_ops, parts, symmetry
 from ..dsl import objects as dsl_objects
 from ..dsl.analysis import ROLES, role_colour
 from ..dsl.reject import Reject
@@ -123,6 +123,8 @@ EXTRAS = {
     "fill_enclosed_mark": grid_ops.fill_enclosed, "rays": grid_ops.rays, "connect_pairs": grid_ops.connect_pairs,
     "symmetrize": grid_ops.symmetrize, "self_similar": grid_ops.self_similar,
     "mark_empty_lines": grid_ops.mark_empty_lines, "complete_symmetry": symmetry.complete_symmetry,
+    # the border (arcttt.dsl.borders)
+    "colour_from_border": borders.colour_from_border, "permute_rings": borders.permute_rings,
     "fill_colour_boxes": grid_ops.fill_colour_boxes, "extend_period": grid_ops.extend_period,
     "compress": grid_ops.compress, "fill_periodic": grid_ops.fill_periodic, "period_tile": grid_ops.period_tile,
     "restore_masked": grid_ops.restore_masked,
@@ -152,6 +154,8 @@ def extra_steps(colours: list[int]) -> list[Step]:
     steps += [Step("fill_parts", (("how", how),)) for how in ("main", "most_cells")]
     steps += [Step("self_similar", (("mask", m),)) for m in (*ROLES, *(c for c in colours if c))]
     steps += [Step("mark_empty_lines", (("inner", inner),)) for inner in (False, True)]
+    steps += [Step("colour_from_border", (("c", c),)) for c in colours if c]
+    steps += [Step("permute_rings", (("how", how),)) for how in ("reverse", "rotate")]
     steps += [Step("complete_symmetry", (("centre", centre), ("group", group), ("mark", mark)))
               for group in symmetry.GROUPS for centre in symmetry.CENTRES for mark in (False, True)]
     steps += [Step("pick_part", (("select", select), ("split", "gaps"))) for select in parts.PART_SELECTORS]
