@@ -4,6 +4,7 @@ stamps around marker cells, and connect_pairs' line options."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from arcttt.dsl import grid_ops
 from arcttt.search.marker_learners import learn_stamp, stamp
@@ -161,3 +162,43 @@ def test_continue_lines_repeats_a_drifting_period():
     assert out.shape == (8, 8) and out[6].tolist() == [0, 0, 0, 3, 3, 0, 0, 0] and out[7, 4] == 3
     found = learn_continue_lines([g, g[:, ::-1].copy()], [out, continue_lines(g[:, ::-1].copy(), "rows", ("lines", 8))])
     assert found is not None and found.literals == ("rows", ("lines", 8))
+
+
+def test_review_cases_reject_rather_than_guess():
+    from arcttt.dsl import borders, parts
+    from arcttt.dsl.reject import Reject
+
+    g = np.zeros((3, 3), A)
+    g[1, 0] = g[1, 2] = 2
+    g[0, 1] = 3
+    g[1, 1] = 5                               # left and right say 2, the top says 3, all one cell away
+    with pytest.raises(Reject):
+        borders.colour_from_border(g, 5)
+    with pytest.raises(Reject):
+        grid_ops.self_similar(np.ones((2, 2), A), mask=4)   # no cell of the mask colour
+    gaps = np.zeros((5, 5), A)
+    gaps[0:2, 0:2] = 4                        # three parts between empty rows and columns, one of colour 2
+    gaps[0:2, 3:5] = 4
+    gaps[3:5, 0:2] = 2
+    gaps[3:5, 3:5] = 4
+    assert (parts.odd_part(gaps, split="gaps", by="colour") == 2).all()
+    assert parts.parts_summary(gaps, split="gaps").tolist() == [[4, 4], [2, 4]]
+
+
+def test_empty_lines_marked_and_self_nesting_masked_by_a_colour():
+    g = np.array([[1, 0, 2], [0, 0, 0], [3, 0, 1]], A)
+    marked = grid_ops.mark_empty_lines(g)
+    assert (marked[1] == grid_ops.MARK).all() and (marked[:, 1] == grid_ops.MARK).all() and marked[0, 0] == 1
+    nested = grid_ops.self_similar(g, mask=1)
+    assert nested.shape == (9, 9) and np.array_equal(nested[0:3, 0:3], g) and np.array_equal(nested[6:9, 6:9], g)
+    assert not nested[0:3, 6:9].any()        # the 2 is no mask cell
+
+
+def test_a_map_that_only_names_marked_cells_needs_no_coverage():
+    from arcttt.search.learners import learn_colour_map
+
+    outs = [np.array([[1, grid_ops.MARK]], A)]
+    found = learn_colour_map(outs, [np.array([[1, 4]], A)])
+    assert found is not None and found.literals == ({grid_ops.MARK: 4},) and found.covers is None
+    plain = learn_colour_map([np.array([[1, 2]], A)], [np.array([[1, 4]], A)])
+    assert plain.covers is not None and not plain.covers(np.array([[7]], A))

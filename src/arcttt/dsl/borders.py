@@ -22,10 +22,11 @@ def colour_from_border(g: np.ndarray, c: int, bg: int = 0) -> np.ndarray:
     out = g.copy()
     for r, k in cells:
         ends = [(k, g[r, 0]), (w - 1 - k, g[r, w - 1]), (r, g[0, k]), (h - 1 - r, g[h - 1, k])]
-        ends = sorted((d, int(v)) for d, v in ends if v not in (bg, c))
-        if not ends or (len(ends) > 1 and ends[0][0] == ends[1][0] and ends[0][1] != ends[1][1]):
+        ends = [(d, int(v)) for d, v in ends if v not in (bg, c)]
+        nearest = {v for d, v in ends if d == min(d for d, _ in ends)} if ends else set()
+        if len(nearest) != 1:
             raise Reject("no single nearest border colour")
-        out[r, k] = ends[0][1]
+        out[r, k] = nearest.pop()
     return out
 
 
@@ -37,10 +38,12 @@ def rings(g: np.ndarray) -> np.ndarray:
 
 
 def permute_rings(g: np.ndarray, how: str) -> np.ndarray:
-    """A grid of concentric rings, each of one colour, recoloured: the sequence of ring colours from the
-    outside in reversed ('reverse', each colour once), or each colour replaced by the one before it in
-    order of first appearance from the outside, the first by the last ('rotate': the pattern moves one
-    ring inwards)."""
+    """A grid of concentric rings, each of one colour, recoloured (each band of rings keeps its width,
+    only the colours move): the sequence of band colours from the outside in reversed ('reverse', each
+    colour once), or each colour replaced by the one before it in order of first appearance from the
+    outside, the first by the last ('rotate': the colours move one band inwards)."""
+    if how not in ("reverse", "rotate"):
+        raise ValueError(f"unknown ring permutation {how!r}")
     layer = rings(g)
     sequence = []
     for i in range(int(layer.max()) + 1):

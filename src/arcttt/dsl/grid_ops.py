@@ -234,6 +234,8 @@ def _lines(shape, which: str = "rows,columns") -> list[tuple[np.ndarray, np.ndar
     h, w = shape
     rows = [(np.full(w, r), np.arange(w)) for r in range(h)]
     columns = [(np.arange(h), np.full(h, c)) for c in range(w)]
+    if which not in CONNECT_LINES:
+        raise ValueError(f"unknown lines {which!r}")
     return [cells for kind in which.split(",") for cells in (rows if kind == "rows" else columns)]
 
 
@@ -381,6 +383,8 @@ def self_similar(g: np.ndarray, mask: int | str | None = None) -> np.ndarray:
         cells = g != 0
     else:
         cells = g == (role_colour(g, mask) if isinstance(mask, str) else mask)
+    if not cells.any():
+        raise Reject("no cell to nest the grid in")
     return np.kron(cells, g).astype(np.uint8)
 
 

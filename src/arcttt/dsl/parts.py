@@ -64,8 +64,10 @@ def _layout(g: np.ndarray, gaps: bool = False) -> tuple[list[tuple[int, int]], l
 
 def fill_parts(g: np.ndarray, how: str = "main", bg: int = 0) -> np.ndarray:
     """The grid with each part between separator lines painted whole, the separators kept: every part in
-    its most common colour other than the background ('main'); or the part(s) with the most
-    non-background cells so and every other part emptied ('most_cells')."""
+    its most common colour other than the background ('main'); or only the part(s) with the most
+    non-background cells painted so, every other part emptied ('most_cells')."""
+    if how not in ("main", "most_cells"):
+        raise ValueError(f"unknown way to fill parts {how!r}")
     row_spans, col_spans = _layout(g)
     boxes = [(slice(r0, r1), slice(c0, c1)) for r0, r1 in row_spans for c0, c1 in col_spans]
     filled = [int((g[box] != bg).sum()) for box in boxes]
@@ -78,9 +80,11 @@ def fill_parts(g: np.ndarray, how: str = "main", bg: int = 0) -> np.ndarray:
 
 def connect_parts(g: np.ndarray, bg: int = 0) -> np.ndarray:
     """The grid's parts as cells of a small grid (parts_summary), same-coloured cells on one row or
-    column of it connected (arcttt.dsl.grid_ops.connect_pairs), and the parts so joined painted whole."""
+    column of it connected (arcttt.dsl.grid_ops.connect_pairs), and the parts between two such cells
+    painted whole in their colour."""
     row_spans, col_spans = _layout(g)
-    summary = parts_summary(g, bg)
+    summary = np.array([[_main_colour(g[r0:r1, c0:c1], bg) for c0, c1 in col_spans] for r0, r1 in row_spans],
+                       np.uint8)
     joined = connect_pairs(summary, bg)
     out = g.copy()
     for (i, j) in zip(*np.nonzero(joined != summary)):
@@ -127,7 +131,7 @@ def odd_part(g: np.ndarray, split: str = "lines", by: str = "look") -> np.ndarra
     """The one part (split_parts by `split`) that differs from all the others: in its cells ('look'), or
     in its most common colour other than the background ('colour')."""
     parts = split_parts(g, split)
-    keys = [p.tobytes() if by == "look" else _main_colour(p) for p in parts]
+    keys = [(p.shape, p.tobytes()) if by == "look" else _main_colour(p) for p in parts]
     odd = [p for p, k in zip(parts, keys) if keys.count(k) == 1]
     if len(odd) != 1 or len(parts) < 3:
         raise Reject("no single odd part")

@@ -21,7 +21,7 @@ _DIAGONALS = ((0, 1, 1, 0), (0, -1, -1, 0))
 GROUPS = {"all": _MIRRORS + _TURNS[::2] + _DIAGONALS, "turns": _TURNS, "mirrors": _MIRRORS}
 """Each group as the 2 x 2 integer matrices (a, b, c, d) taking (dy, dx) to (a dy + b dx, c dy + d dx),
 identity left out: 'all' the eight symmetries of the square, 'turns' the quarter turns, 'mirrors'
-left-right and up-down (the largest first: where several fit the demonstrations, the one that says
+left-right, up-down and the half turn they make together (the largest first: where several fit the demonstrations, the one that says
 the most is tried first)."""
 
 CENTRES = ("bbox", "anchor")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +15,9 @@ class Finish:
     fn: str
     literals: tuple
     cost: int
-    covers: object = None  # callable(state grid on a test input) -> bool
+    covers: Callable[[np.ndarray], bool] | None = None  # on the partial program's grid for a test input
 
 
 def same_shapes(outs: list[np.ndarray], targets: list[np.ndarray]) -> bool:
-    return all(o.shape == t.shape for o, t in zip(outs, targets))
+    """Whether each state grid has its demonstration output's shape."""
+    return len(outs) == len(targets) and all(o.shape == t.shape for o, t in zip(outs, targets))

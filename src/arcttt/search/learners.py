@@ -11,7 +11,9 @@ answer. A learner returns the finished program's last call, or None.
 
 The rule tables are taken from the demonstrations alone. A table must also cover what it will meet
 on the test inputs (every neighbourhood, every property value), or the program is not used: a rule
-that would have to guess is not a verified program.
+that would have to guess is not a verified program. Two rules name what an unseen colour does: a
+stamp whose demonstrations show colours that paint nothing treats a new colour as one more of those,
+and attraction moves every single cell not of an anchor colour (a new colour moves like the others).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ GRID_PROPERTIES = {
     "colours": COUNTS["colours"],
     "cells": COUNTS["cells"],
     "symmetric": lambda g: (bool(np.array_equal(g, g[:, ::-1])), bool(np.array_equal(g, g[::-1]))),
-    "mirror_lr": lambda g: bool(np.array_equal(g, g[:, ::-1])),
+    "mirror_lr": lambda g: bool(np.array_equal(g, g[:, ::-1])),  # coarser than 'symmetric': fewer values to cover
 }
 
 

@@ -38,8 +38,13 @@ def local_rule(g: np.ndarray, kind: str, changes: dict) -> np.ndarray:
     return out.reshape(g.shape)
 
 
+MAX_RULE_ENTRIES = 40
+"""A neighbourhood rule that needs more changed entries than this is too specific to trust."""
+
 
 def learn_local_rule(outs, targets, kind: str) -> Finish | None:
+    """The table from each cell's neighbourhood ('n4' or 'n8') to its output colour, if one fits every
+    demonstration and needs at most MAX_RULE_ENTRIES changes."""
     if not same_shapes(outs, targets):
         return None
     table: dict[tuple, int] = {}
@@ -54,6 +59,3 @@ def learn_local_rule(outs, targets, kind: str) -> Finish | None:
     return Finish("local_rule", (kind, changes), 2 if kind == "n4" else 3,
                   lambda g: set(_keys(neighbourhood(g, kind))) <= seen)
 
-
-MAX_RULE_ENTRIES = 40
-"""A neighbourhood rule that needs more changed entries than this is too specific to trust."""

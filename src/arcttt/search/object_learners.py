@@ -18,7 +18,8 @@ from .program import primitive
 
 OBJECT_PROPERTIES = ("size", "size_rank", "size_extreme", "colour", "height", "width", "is_rectangle",
                      "is_square", "has_hole", "touches_border", "shape")
-"""Properties of an object, in the order the learner tries them (the first table that fits is kept)."""
+"""Properties of an object, in the order the learner tries them; every table that fits is offered (the
+order breaks ties between programs of the same cost)."""
 
 REGION_PROPERTIES = ("size_extreme", "is_rectangle", "is_square", "touches_border", "size", "size_rank", "shape")
 """Properties of a background region (colour and holes say nothing about one)."""

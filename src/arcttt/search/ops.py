@@ -113,7 +113,8 @@ def family_steps(colours: list[int]) -> list[Step]:
 EXTRAS = {
     # parts of a grid (arcttt.dsl.parts)
     "combine_parts": parts.combine_parts, "overlay_parts": parts.overlay_parts, "odd_part": parts.odd_part,
-    "nest_parts": parts.nest_parts, "fill_parts": parts.fill_parts, "connect_parts": parts.connect_parts, "pick_part": parts.pick_part, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
+    "nest_parts": parts.nest_parts, "fill_parts": parts.fill_parts, "connect_parts": parts.connect_parts,
+    "pick_part": parts.pick_part, "parts_summary": parts.parts_summary, "take_part": parts.take_part,
     # objects (arcttt.dsl.objects)
     "crop_object": dsl_objects.crop_object, "keep_object": dsl_objects.keep_object,
     "stamp_template": dsl_objects.stamp_template, "crop_colour": dsl_objects.crop_colour,
@@ -122,12 +123,13 @@ EXTRAS = {
     # whole grids (arcttt.dsl.grid_ops)
     "fill_enclosed_mark": grid_ops.fill_enclosed, "rays": grid_ops.rays, "connect_pairs": grid_ops.connect_pairs,
     "symmetrize": grid_ops.symmetrize, "self_similar": grid_ops.self_similar,
-    "mark_empty_lines": grid_ops.mark_empty_lines, "complete_symmetry": symmetry.complete_symmetry,
-    # the border (arcttt.dsl.borders)
-    "colour_from_border": borders.colour_from_border, "permute_rings": borders.permute_rings,
+    "mark_empty_lines": grid_ops.mark_empty_lines,
     "fill_colour_boxes": grid_ops.fill_colour_boxes, "extend_period": grid_ops.extend_period,
     "compress": grid_ops.compress, "fill_periodic": grid_ops.fill_periodic, "period_tile": grid_ops.period_tile,
     "restore_masked": grid_ops.restore_masked,
+    # symmetry about a centre (arcttt.dsl.symmetry) and the border (arcttt.dsl.borders)
+    "complete_symmetry": symmetry.complete_symmetry,
+    "colour_from_border": borders.colour_from_border, "permute_rings": borders.permute_rings,
 }
 """The dsl's functions the search uses besides the families, under their search names."""
 
