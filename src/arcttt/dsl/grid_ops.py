@@ -231,11 +231,11 @@ CONNECT_LINES = ("rows,columns", "columns,rows", "rows", "columns")
 
 def _lines(shape, which: str = "rows,columns") -> list[tuple[np.ndarray, np.ndarray]]:
     """The (row indices, column indices) of every row and/or every column of a grid, in `which` order."""
+    if which not in CONNECT_LINES:
+        raise ValueError(f"unknown lines {which!r}")
     h, w = shape
     rows = [(np.full(w, r), np.arange(w)) for r in range(h)]
     columns = [(np.arange(h), np.full(h, c)) for c in range(w)]
-    if which not in CONNECT_LINES:
-        raise ValueError(f"unknown lines {which!r}")
     return [cells for kind in which.split(",") for cells in (rows if kind == "rows" else columns)]
 
 

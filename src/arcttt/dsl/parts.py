@@ -20,7 +20,7 @@ def split_parts(g: np.ndarray, how: str = "lines") -> list[np.ndarray]:
     cuts the grid into equal pieces without separators instead; 'gaps' splits at empty (background) rows
     and columns, into parts that may differ in shape."""
     if how in ("lines", "gaps"):
-        return _split(g, gaps=how == "gaps")[0]
+        return _split(g, gaps=how == "gaps")
     h, w = g.shape
     if how == "halves":
         if h == w:
@@ -41,10 +41,10 @@ across the grid's longer side, side by side or one above the other)."""
 PART_SPLITS = ("lines", *EQUAL_SPLITS)
 
 
-def _split(g: np.ndarray, gaps: bool = False) -> tuple[list[np.ndarray], int, int]:
-    """split_parts, and how many rows and columns of parts there are."""
+def _split(g: np.ndarray, gaps: bool = False) -> list[np.ndarray]:
+    """The parts between separator lines (split_parts), reading order."""
     row_spans, col_spans = _layout(g, gaps)
-    return [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans], len(row_spans), len(col_spans)
+    return [g[r0:r1, c0:c1] for r0, r1 in row_spans for c0, c1 in col_spans]
 
 
 def _layout(g: np.ndarray, gaps: bool = False) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -83,8 +83,7 @@ def connect_parts(g: np.ndarray, bg: int = 0) -> np.ndarray:
     column of it connected (arcttt.dsl.grid_ops.connect_pairs), and the parts between two such cells
     painted whole in their colour."""
     row_spans, col_spans = _layout(g)
-    summary = np.array([[_main_colour(g[r0:r1, c0:c1], bg) for c0, c1 in col_spans] for r0, r1 in row_spans],
-                       np.uint8)
+    summary = _summary(g, row_spans, col_spans, bg)
     joined = connect_pairs(summary, bg)
     out = g.copy()
     for (i, j) in zip(*np.nonzero(joined != summary)):
@@ -161,11 +160,12 @@ def pick_part(g: np.ndarray, select: str, split: str = "lines") -> np.ndarray:
 def parts_summary(g: np.ndarray, bg: int = 0, split: str = "lines") -> np.ndarray:
     """One cell per part (split_parts by 'lines' or 'gaps'), in the parts' layout, of the part's most
     common colour other than the background (background for an empty part)."""
-    parts, rows, cols = _split(g, gaps=split == "gaps")
-    out = np.full((rows, cols), bg, np.uint8)
-    for i, p in enumerate(parts):
-        out[i // cols, i % cols] = _main_colour(p, bg)
-    return out
+    return _summary(g, *_layout(g, gaps=split == "gaps"), bg)
+
+
+def _summary(g: np.ndarray, row_spans: list, col_spans: list, bg: int) -> np.ndarray:
+    """Each part's main colour (_main_colour), in the parts' layout."""
+    return np.array([[_main_colour(g[r0:r1, c0:c1], bg) for c0, c1 in col_spans] for r0, r1 in row_spans], np.uint8)
 
 
 def _main_colour(p: np.ndarray, bg: int = 0) -> int:

@@ -255,13 +255,10 @@ def finishes(outs: list[np.ndarray], targets: list[np.ndarray], depth: int) -> l
             if f is not None:
                 found.append(f)
         found += learn_component_recolour(outs, targets)
-        for learner in (learn_fill_lines, learn_continue_lines):
+        for learner in (learn_fill_lines, learn_continue_lines, learn_stamp):
             f = learner(outs, targets)
             if f is not None:
                 found.append(f)
-        f = learn_stamp(outs, targets)
-        if f is not None:
-            found.append(f)
     if depth == 0:  # a neighbourhood rule or a lookup on top of another step fits demonstrations by accident too easily
         f = learn_lookup(outs, targets)
         if f is not None:

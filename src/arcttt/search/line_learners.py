@@ -125,6 +125,6 @@ def learn_continue_lines(outs, targets) -> Finish | None:
             try:
                 if all(np.array_equal(continue_lines(o, axis, size), t) for o, t in zip(outs, targets)):
                     return Finish("continue_lines", (axis, size), 2)
-            except (Reject, ValueError, IndexError):
+            except Reject:
                 continue
     return None
