@@ -27,7 +27,8 @@ from arcttt.data.datasets import load_dataset
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
 
-PLAIN = InferenceConfig()
+PLAIN = InferenceConfig(colours=0)
+"""The paper's 14 views (7 transforms x 2 demonstration orders), the base of every setting."""
 SETTINGS: dict[str, tuple[InferenceConfig, str]] = {
     "hierarchical, 14 views": (PLAIN, "hierarchical"),
     "flat, 14 views": (PLAIN, "flat"),
