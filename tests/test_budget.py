@@ -140,6 +140,12 @@ def test_selection_bench_scores_every_setting_after_one_ttt(tmp_path, monkeypatc
     assert views["hierarchical, 56 views (3 colours)"] == 4 * views["hierarchical, 14 views"]
     assert selection.main(argv) == 0  # resumes: the task is not trained again
     assert len(list((tmp_path / "runs").rglob("*.json"))) == 1
+    few = ["--model", str(tiny_model_dir), "--max-tasks", "1", "--runs", str(tmp_path / "few"),
+           "--setting", "hierarchical, 14 views", "--setting", "PoE, 56 views (3 colours)"]
+    assert selection.main(few) == 0
+    report = json.loads((tmp_path / "results" / "selection.json").read_text())
+    assert [(r["setting"], r["tasks"]) for r in report["rows"]] == [("hierarchical, 14 views", 1),
+                                                                    ("PoE, 56 views (3 colours)", 1)]
 
 
 def test_runs_saved_before_infer_colours_load_as_the_views_they_decoded():
