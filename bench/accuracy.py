@@ -47,28 +47,29 @@ ENSEMBLE = "ensemble"
 
 
 def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTConfig, InferenceConfig, str]]:
-    """name -> (TTT config, inference config, voting method); 'search only' runs the search alone."""
-    identity_only = InferenceConfig(transforms=("identity",), orders=1)
-    augmented = InferenceConfig()
+    """name -> (TTT config, inference config, voting method); 'search only' runs the search alone.
+
+    'TTT + voting' is `arcttt solve --solver ttt` with its defaults; each ablation changes one thing."""
+    identity_only = InferenceConfig(transforms=("identity",), orders=1, colours=0)
+    augmented, voting = InferenceConfig(), SolveConfig().voting
+    paper_views = replace(augmented, colours=0)
     out = {
         "fine-tuned only": (replace(ttt_defaults, mode="none"), identity_only, "hierarchical"),
-        "fine-tuned + voting": (replace(ttt_defaults, mode="none"), augmented, "hierarchical"),
-        "TTT + voting": (ttt_defaults, augmented, "hierarchical"),
-        "search only": (ttt_defaults, augmented, "hierarchical"),
+        "fine-tuned + voting": (replace(ttt_defaults, mode="none"), augmented, voting),
+        "TTT + voting": (ttt_defaults, augmented, voting),
+        "search only": (ttt_defaults, augmented, voting),
     }
     if ablations:
         d = ttt_defaults.data
         out.update({
-            "TTT, no leave-one-out": (replace(ttt_defaults, data=replace(d, leave_one_out=False)), augmented,
-                                      "hierarchical"),
-            "TTT, no transforms": (replace(ttt_defaults, data=replace(d, transforms="none")), augmented,
-                                   "hierarchical"),
-            "TTT, one shared adapter": (replace(ttt_defaults, mode="shared"), augmented, "hierarchical"),
-            "TTT, query-output loss": (replace(ttt_defaults, loss="query"), augmented, "hierarchical"),
+            "TTT, no leave-one-out": (replace(ttt_defaults, data=replace(d, leave_one_out=False)), augmented, voting),
+            "TTT, no transforms": (replace(ttt_defaults, data=replace(d, transforms="none")), augmented, voting),
+            "TTT, one shared adapter": (replace(ttt_defaults, mode="shared"), augmented, voting),
+            "TTT, query-output loss": (replace(ttt_defaults, loss="query"), augmented, voting),
             "TTT + flat voting": (ttt_defaults, augmented, "flat"),
-            # issue 6's inference options, against TTT + voting (greedy, hierarchical)
-            "TTT + DFS sampling": (ttt_defaults, replace(augmented, sampler="dfs"), "hierarchical"),
-            "TTT + product of experts": (ttt_defaults, augmented, "poe"),
+            "TTT + DFS sampling": (ttt_defaults, replace(augmented, sampler="dfs"), voting),
+            # the paper's inference and selection (the defaults before select40 chose PoE over 56 views)
+            "TTT + hierarchical voting, 14 views": (ttt_defaults, paper_views, "hierarchical"),
         })
     return out
 
@@ -203,9 +204,11 @@ def main(argv=None) -> int:
                    help="repeatable; default dev80 and heldout")
     p.add_argument("--heldout-per-family", type=int, default=10)
     p.add_argument("--max-tasks", type=int, default=None, help="first N tasks of each suite (quick looks)")
-    p.add_argument("--only", action="append", default=None, help="run only these settings (repeatable)")
+    p.add_argument("--only", action="append", default=None,
+                   help="run only these settings, ablations included (repeatable)")
     p.add_argument("--ablations", action="store_true",
-                   help="add the paper's ablations, DFS sampling and product-of-experts voting")
+                   help="add the paper's ablations, flat voting, DFS sampling and the paper's 14 views with "
+                        "hierarchical voting")
     p.add_argument("--runs", default="runs/bench-accuracy")
     p.add_argument("--name", default="accuracy", help="output file stem in bench/results/")
     p.add_argument("--seed", type=int, default=0)
@@ -230,7 +233,8 @@ def main(argv=None) -> int:
         else:
             dataset, tasks = suite_tasks(suite)
         ttt_defaults = TTTConfig(mode=args.ttt_mode, epochs=args.ttt_epochs)
-        for name, (ttt, inf, voting) in [*settings(ttt_defaults, args.ablations).items(), (ENSEMBLE, (None,) * 3)]:
+        chosen = settings(ttt_defaults, args.ablations or bool(args.only))
+        for name, (ttt, inf, voting) in [*chosen.items(), (ENSEMBLE, (None,) * 3)]:
             if args.only and name not in args.only:
                 continue
             out = run_dir(runs, args.model, suite, name)

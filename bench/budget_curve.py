@@ -88,9 +88,10 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--suite", default="select40", choices=["select40", "dev80", *WHOLE_SETS])
     p.add_argument("--seconds", type=float, nargs="+", default=[10, 20, 40, 80, 160])
-    p.add_argument("--orders", type=int, default=2, help="demonstration orders of the view pool")
-    p.add_argument("--infer-colours", type=int, default=3, help="colour-permuted copies of the view pool")
-    p.add_argument("--voting", default="hierarchical", choices=SELECTIONS, help="how the two attempts are chosen")
+    p.add_argument("--orders", type=int, default=InferenceConfig().orders, help="demonstration orders of the view pool")
+    p.add_argument("--infer-colours", type=int, default=InferenceConfig().colours,
+                   help="colour-permuted copies of the view pool")
+    p.add_argument("--voting", default=SolveConfig().voting, choices=SELECTIONS, help="how the two attempts are chosen")
     p.add_argument("--max-tasks", type=int, default=None)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=None)

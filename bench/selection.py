@@ -27,7 +27,8 @@ from arcttt.data.datasets import load_dataset
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
 
-PLAIN = InferenceConfig()
+PLAIN = InferenceConfig(colours=0)
+"""The paper's 14 views (7 transforms x 2 demonstration orders), the base of every setting."""
 SETTINGS: dict[str, tuple[InferenceConfig, str]] = {
     "hierarchical, 14 views": (PLAIN, "hierarchical"),
     "flat, 14 views": (PLAIN, "flat"),
@@ -51,7 +52,7 @@ def _init(model: str, seed: int, threads: int) -> None:
     _solver = Solver(SolveConfig(solver="ttt", model=model, seed=seed, threads=threads, device="cpu"))
 
 
-def evaluate(task_json: dict, task_id: str, seed: int, poe_candidates: int) -> dict:
+def evaluate(task_json: dict, task_id: str, seed: int, poe_candidates: int, names: list[str]) -> dict:
     """Train once on the task's demonstrations, then score every setting against the held-back outputs."""
     import numpy as np
 
@@ -68,7 +69,8 @@ def evaluate(task_json: dict, task_id: str, seed: int, poe_candidates: int) -> d
            "settings": {}}
     decoded: dict[str, tuple] = {}
     with _solver.adapter.folded() as model:
-        for name, (inference, voting) in SETTINGS.items():
+        for name in names:
+            inference, voting = SETTINGS[name]
             key = json.dumps(inference.__dict__, sort_keys=True, default=str)
             t0 = time.perf_counter()
             if key not in decoded:
@@ -89,9 +91,9 @@ def evaluate(task_json: dict, task_id: str, seed: int, poe_candidates: int) -> d
 
 
 def _evaluate_entry(item):
-    task_json, task_id, seed, poe_candidates = item
+    task_json, task_id, seed, poe_candidates, names = item
     try:
-        return evaluate(task_json, task_id, seed, poe_candidates)
+        return evaluate(task_json, task_id, seed, poe_candidates, names)
     except Exception as e:  # one bad task never stops the bench: it counts as unsolved everywhere
         return {"task_id": task_id, "error": f"{type(e).__name__}: {e}", "settings": {}}
 
@@ -103,8 +105,8 @@ def markdown(report: dict) -> str:
              "| setting | tasks solved | outputs correct | median views | median s (inference + selection) |",
              "| --- | --- | --- | --- | --- |"]
     for row in report["rows"]:
-        lines.append(f"| {row['setting']} | {row['solved']}/{report['tasks']} | {row['outputs_correct']}/"
-                     f"{report['outputs']} | {row['median_views']} | {row['median_seconds']} |")
+        lines.append(f"| {row['setting']} | {row['solved']}/{row['tasks']} | {row['outputs_correct']}/"
+                     f"{row['outputs']} | {row['median_views']} | {row['median_seconds']} |")
     lines += ["", f"Command: `{report['command']}`"]
     return "\n".join(lines) + "\n"
 
@@ -117,6 +119,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=1, help="local processes, one torch thread each")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--poe-candidates", type=int, default=6)
+    p.add_argument("--setting", action="append", choices=list(SETTINGS), default=None,
+                   help="score only these settings (repeatable; default all): fewer decodes on tasks not yet run")
     p.add_argument("--runs", default="runs/bench-selection")
     p.add_argument("--name", default="selection")
     args = p.parse_args(argv)
@@ -126,7 +130,8 @@ def main(argv=None) -> int:
     folder = Path(args.runs) / Path(args.model).name / args.suite
     folder.mkdir(parents=True, exist_ok=True)
     done = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
-    todo = [(t.to_json(), t.id, args.seed, args.poe_candidates) for t in tasks if t.id not in done]
+    names = [n for n in SETTINGS if not args.setting or n in args.setting]
+    todo = [(t.to_json(), t.id, args.seed, args.poe_candidates, names) for t in tasks if t.id not in done]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(max(1, args.workers), initializer=_init, initargs=(args.model, args.seed, 1)) as pool:
         for n, result in enumerate(pool.imap_unordered(_evaluate_entry, todo), 1):
@@ -140,13 +145,18 @@ def main(argv=None) -> int:
                   flush=True)
     results = [done[t.id] for t in tasks if t.id in done]
     rows = []
+    outputs = {t.id: len(t.test) for t in tasks}
     for name in SETTINGS:
-        per = [r["settings"][name] for r in results]
-        rows.append({"setting": name, "solved": sum(s["solved"] for s in per),
-                     "solved_ids": [r["task_id"] for r in results if r["settings"][name]["solved"]],
+        ran = [r for r in results if name in r["settings"]]  # a task run with --setting holds only those
+        per = [r["settings"][name] for r in ran]
+        if not per:
+            continue
+        rows.append({"setting": name, "tasks": len(ran), "outputs": sum(outputs[r["task_id"]] for r in ran),
+                     "solved": sum(s["solved"] for s in per),
+                     "solved_ids": [r["task_id"] for r in ran if r["settings"][name]["solved"]],
                      "outputs_correct": sum(s["outputs_correct"] for s in per),
-                     "median_views": statistics.median(s["views"] for s in per) if per else None,
-                     "median_seconds": round(statistics.median(s["seconds"] for s in per), 2) if per else None})
+                     "median_views": statistics.median(s["views"] for s in per),
+                     "median_seconds": round(statistics.median(s["seconds"] for s in per), 2)})
     report = {"model": args.model, "suite": args.suite, "commit": code, "date": time.strftime("%Y-%m-%d %H:%M"),
               "tasks": len(tasks), "finished": len(results), "outputs": sum(len(t.test) for t in tasks),
               "median_ttt_s": round(statistics.median(r["ttt_s"] for r in results), 1) if results else None,

@@ -181,7 +181,7 @@ def main(argv=None) -> int:
     ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps, epochs=args.epochs)  # the baseline is peft LoRA
     if args.max_examples:
         ttt_cfg.data.max_examples = args.max_examples
-    inf_cfg = InferenceConfig()
+    inf_cfg = InferenceConfig(colours=0)  # the paper's 14 views, the ones the baseline decodes
     seeds = list(range(args.seed, args.seed + max(1, args.seeds)))
     solvers = {s: Solver(SolveConfig(solver="ttt", model=model_path, device="cpu", seed=s, ttt=ttt_cfg,
                                      inference=inf_cfg))

@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     cores = args.cores
     ttt_cfg = TTTConfig(mode="lora", max_steps=args.ttt_steps)  # the baseline is peft LoRA
-    inf_cfg = InferenceConfig()
+    inf_cfg = InferenceConfig(colours=0)  # the paper's 14 views, the ones the baseline decodes
     torch.set_num_threads(cores)
     solver = Solver(SolveConfig(solver="ttt", model=args.model, device="cpu", seed=args.seed, ttt=ttt_cfg, inference=inf_cfg))
     max_pos = model_max_positions(solver.loaded.model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from test_solve import dataset, solve  # noqa: F401 (the module's dataset fixtur
 
 def test_colour_copies_come_after_the_plain_views_and_keep_black():
     task = colour_map_task(3, side=3, k=3).without_solutions()
-    plain = augmented_views(task, 0, InferenceConfig(orders=2), GRID_VOCAB, seed=1)
+    plain = augmented_views(task, 0, InferenceConfig(orders=2, colours=0), GRID_VOCAB, seed=1)
     more = augmented_views(task, 0, InferenceConfig(orders=2, colours=3), GRID_VOCAB, seed=1)
     assert len(more) == 4 * len(plain)
     first = [v for v in more if v.rank < 2]
@@ -139,9 +140,15 @@ def test_selection_bench_scores_every_setting_after_one_ttt(tmp_path, monkeypatc
     assert views["hierarchical, 56 views (3 colours)"] == 4 * views["hierarchical, 14 views"]
     assert selection.main(argv) == 0  # resumes: the task is not trained again
     assert len(list((tmp_path / "runs").rglob("*.json"))) == 1
+    few = ["--model", str(tiny_model_dir), "--max-tasks", "1", "--runs", str(tmp_path / "few"),
+           "--setting", "hierarchical, 14 views", "--setting", "PoE, 56 views (3 colours)"]
+    assert selection.main(few) == 0
+    report = json.loads((tmp_path / "results" / "selection.json").read_text())
+    assert [(r["setting"], r["tasks"]) for r in report["rows"]] == [("hierarchical, 14 views", 1),
+                                                                    ("PoE, 56 views (3 colours)", 1)]
 
 
-def test_runs_saved_before_infer_colours_still_resume():
+def test_runs_saved_before_infer_colours_load_as_the_views_they_decoded():
     import dataclasses
 
     from arcttt.run.config import SolveConfig
@@ -149,8 +156,28 @@ def test_runs_saved_before_infer_colours_still_resume():
     old = dataclasses.asdict(SolveConfig())
     old["inference"].pop("colours")
     old.pop("task_seconds")
+    old.pop("voting")
     old["inference"]["colour_permutation"] = False
-    assert SolveConfig.from_dict(old).result_affecting() == SolveConfig().result_affecting()
+    loaded_old = SolveConfig.from_dict(old)
+    assert (loaded_old.inference.colours, loaded_old.voting) == (0, "hierarchical")  # no copies, the paper's vote
+    assert loaded_old.result_affecting() == SolveConfig(inference=InferenceConfig(colours=0),
+                                                        voting="hierarchical").result_affecting()
     old["inference"]["colour_permutation"] = True
     with pytest.raises(ArcTTTError, match="--infer-colours"):
         SolveConfig.from_dict(old)
+
+
+def test_defaults_are_select40s_choice_and_a_search_run_resumes_under_other_inference(tmp_path):
+    from arcttt.run.config import SolveConfig
+    from arcttt.run.run_dir import RunDir
+
+    assert (SolveConfig().voting, SolveConfig().inference.colours) == ("poe", 3)
+    paper = dict(inference=InferenceConfig(colours=0), voting="hierarchical")
+    search_run, ttt_run = RunDir(tmp_path / "search"), RunDir(tmp_path / "ttt")
+    search_run.prepare(SolveConfig(solver="search", **paper))
+    search_run.prepare(SolveConfig(solver="search"))  # the search reads no inference or voting setting
+    ttt_run.prepare(SolveConfig(solver="ttt", **paper))
+    with pytest.raises(ArcTTTError, match="inference.colours: 0 -> 3.*voting: 'hierarchical' -> 'poe'"):
+        ttt_run.prepare(SolveConfig(solver="ttt"))
+    with pytest.raises(ArcTTTError, match="search.seconds"):
+        search_run.prepare(SolveConfig(solver="search", search=replace(SolveConfig().search, seconds=3.0)))

@@ -27,7 +27,7 @@ from arcttt.run.solve import solve_dataset  # noqa: E402
 from arcttt.train.generators import generate_task  # noqa: E402
 
 TTT = TTTConfig(mode="lora", max_steps=4, data=TTTDataConfig(max_examples=16))
-INF = InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=2)
+INF = InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=2, colours=0)
 
 
 @pytest.fixture(scope="module")

@@ -88,11 +88,11 @@ def test_bad_threshold_and_full_context_are_errors():
 
 def test_predict_with_the_dfs_sampler(overfit):
     model, task = overfit
-    cfg = InferenceConfig(transforms=("identity",), orders=1, sampler="dfs", dfs_threshold=0.05)
+    cfg = InferenceConfig(transforms=("identity",), orders=1, sampler="dfs", dfs_threshold=0.05, colours=0)
     [candidates] = predict(model, GRID_VOCAB, task.without_solutions(), cfg)
     assert candidates and all(c.transform == "identity" for c in candidates)
     np.testing.assert_array_equal(candidates[0].grid, task.test[0].output)
-    greedy = predict(model, GRID_VOCAB, task.without_solutions(), InferenceConfig(transforms=("identity",), orders=1))
+    greedy = predict(model, GRID_VOCAB, task.without_solutions(), InferenceConfig(transforms=("identity",), orders=1, colours=0))
     assert candidates[0].logprob == pytest.approx(greedy[0][0].logprob, abs=1e-4)
     with pytest.raises(ArcTTTError, match="unknown sampler"):
         predict(model, GRID_VOCAB, task.without_solutions(), InferenceConfig(sampler="beam"))

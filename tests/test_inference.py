@@ -14,7 +14,7 @@ from arcttt.method.config import InferenceConfig
 from arcttt.method.inference import MAX_OUTPUT_TOKENS, augmented_views, greedy_decode, predict, score_grids
 from conftest import colour_map_task, random_task, tiny_lm
 
-IDENTITY = InferenceConfig(transforms=("identity",), orders=1)
+IDENTITY = InferenceConfig(transforms=("identity",), orders=1, colours=0)
 
 
 def _prompts(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -129,7 +129,7 @@ def test_predictions_are_inverted_to_the_task_frame():
             from arcttt.method.inference import CACHE_KW
             return SimpleNamespace(logits=logits, **{CACHE_KW: None})
 
-    [cands] = predict(Copier(), GRID_VOCAB, task, InferenceConfig(transforms=VOTING_NAMES, orders=1))
+    [cands] = predict(Copier(), GRID_VOCAB, task, InferenceConfig(transforms=VOTING_NAMES, orders=1, colours=0))
     assert len(cands) == len(VOTING_NAMES)
     for c in cands:
         np.testing.assert_array_equal(c.grid, task.test[0].input)
@@ -151,7 +151,7 @@ def test_views_with_the_same_prompt_are_decoded_once_with_the_same_results(monke
     # every grid of this task is symmetric under all 8 symmetries, so all views' prompts coincide
     sym = np.array([[1, 2, 1], [2, 3, 2], [1, 2, 1]], np.uint8)
     task = Task("sym", [Pair(sym, sym), Pair(sym * 0 + 4, sym)], [Pair(sym)])
-    cfg = InferenceConfig(transforms=VOTING_NAMES, orders=1, drafts="on")
+    cfg = InferenceConfig(transforms=VOTING_NAMES, orders=1, drafts="on", colours=0)
     model = _sharpen(tiny_lm(seed=3), 5.0)
     import arcttt.fast.draft_decode as dd
 

@@ -35,7 +35,7 @@ def workspace(tmp_path_factory):
 def config_for(root: Path, out: str, **kw) -> SolveConfig:
     kw = {"ttt": TTTConfig(max_steps=3, data=TTTDataConfig(max_examples=8)), "solver": "ttt", **kw}
     return SolveConfig(dataset=str(root / "tasks"), model=str(root / "model"), out=str(root / out), device="cpu",
-                       seed=2, threads=1, inference=InferenceConfig(transforms=("identity", "rot90"), orders=1), **kw)
+                       seed=2, threads=1, inference=InferenceConfig(transforms=("identity", "rot90"), orders=1, colours=0), **kw)
 
 
 def records(run: Path) -> dict[str, dict]:

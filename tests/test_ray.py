@@ -59,7 +59,7 @@ def config_for(workspace: Path, out: str, **kw) -> SolveConfig:
     return SolveConfig(dataset=str(workspace / "tasks"), model=str(workspace / "model"), out=str(workspace / out),
                        device="cpu", seed=3, solver="ttt",
                        ttt=TTTConfig(max_steps=3, data=TTTDataConfig(max_examples=8)),
-                       inference=InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=1), **kw)
+                       inference=InferenceConfig(transforms=("identity", "rot90", "flip_h"), orders=1, colours=0), **kw)
 
 
 def records(run: Path) -> dict[str, dict]:

@@ -43,7 +43,8 @@ def ttt_flags(mode: str = "full", steps: int = 60) -> list[str]:
 
 def solve(dataset, model, out, *flags: str) -> tuple[int, dict]:
     argv = ["solve", "--dataset", str(dataset), "--model", str(model), "--out", str(out), "--device", "cpu",
-            "--infer-transforms", "identity", "--orders", "1", "--quiet", "--solver", "ttt", *flags]
+            "--infer-transforms", "identity", "--orders", "1", "--infer-colours", "0", "--quiet", "--solver", "ttt",
+            *flags]
     rc = main(argv)
     summary = json.loads((Path(out) / "summary.json").read_text()) if (Path(out) / "summary.json").exists() else {}
     return rc, summary
@@ -181,8 +182,8 @@ def test_corrupt_and_over_long_tasks_are_recorded_and_the_submission_is_complete
 
 def test_resuming_with_different_settings_errors_clearly(runs, dataset, tiny_model_dir, capsys):
     rc = main(["solve", "--dataset", str(dataset), "--model", str(tiny_model_dir), "--out", str(runs["none"]),
-               "--device", "cpu", "--infer-transforms", "identity", "--orders", "1", "--quiet", "--solver", "ttt",
-               *ttt_flags()])
+               "--device", "cpu", "--infer-transforms", "identity", "--orders", "1", "--infer-colours", "0", "--quiet",
+               "--solver", "ttt", *ttt_flags()])
     assert rc == 1
     err = capsys.readouterr().err
     assert "different settings" in err and "ttt.mode: 'none' -> 'full'" in err and "Traceback" not in err
@@ -212,8 +213,8 @@ def test_missing_model_or_dataset_is_a_clean_error(dataset, tmp_path, capsys):
 def test_run_killed_with_sigkill_resumes_to_identical_results(runs, dataset, tiny_model_dir, tmp_path):
     out = tmp_path / "killed"
     argv = [sys.executable, "-m", "arcttt.cli", "solve", "--dataset", str(dataset), "--model", str(tiny_model_dir),
-            "--out", str(out), "--device", "cpu", "--infer-transforms", "identity", "--orders", "1", "--quiet",
-            "--solver", "ttt", *ttt_flags()]
+            "--out", str(out), "--device", "cpu", "--infer-transforms", "identity", "--orders", "1", "--infer-colours",
+            "0", "--quiet", "--solver", "ttt", *ttt_flags()]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -190,7 +190,7 @@ def _same_length_prompts(seed: int) -> list[np.ndarray]:
     from arcttt.method.inference import augmented_views
 
     task = random_task(np.random.default_rng(seed), k=2, max_side=4).without_solutions()
-    cfg = InferenceConfig(transforms=("identity", "flip_h", "flip_v", "rot180"), orders=2)
+    cfg = InferenceConfig(transforms=("identity", "flip_h", "flip_v", "rot180"), orders=2, colours=0)
     prompts = [v.prompt.ids for v in augmented_views(task, 0, cfg, GRID_VOCAB, seed)]
     assert len({len(p) for p in prompts}) == 1 and len(prompts) >= 4
     return prompts
@@ -274,7 +274,7 @@ def test_folded_adapter_predicts_the_same_and_restores_the_base_weights():
             p.normal_(0, 0.1)
     before = {n: p.detach().clone() for n, p in adapter.model.named_parameters()}
     task = random_task(np.random.default_rng(3), k=2, max_side=4).without_solutions()
-    cfg = InferenceConfig(transforms=("identity", "rot90"), orders=1)
+    cfg = InferenceConfig(transforms=("identity", "rot90"), orders=1, colours=0)
     plain = predict(adapter.model, GRID_VOCAB, task, cfg)
     with adapter.folded() as model:
         folded = predict(model, GRID_VOCAB, task, cfg)

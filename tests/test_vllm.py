@@ -27,7 +27,7 @@ from arcttt.method.vllm_backend import (  # noqa: E402
 )
 from arcttt.train.generators import generate_task  # noqa: E402
 
-INF = InferenceConfig(transforms=("identity", "rot90", "flip_h", "transpose"), orders=2)
+INF = InferenceConfig(transforms=("identity", "rot90", "flip_h", "transpose"), orders=2, colours=0)
 
 
 def tiny_model():
@@ -103,7 +103,7 @@ def test_predict_with_hf_greedy_engine_equals_inference_predict():
     """The shared pipeline around an engine reproduces inference.predict (same views, seeds, inversion)."""
     model = tiny_model()
     task = generate_task("transpose", 1, 0.0, n_train=3).without_solutions()
-    cfg = InferenceConfig(transforms=("identity", "rot90", "flip_v"), orders=2, batch_size=64)
+    cfg = InferenceConfig(transforms=("identity", "rot90", "flip_v"), orders=2, batch_size=64, colours=0)
     want = predict(model, GRID_VOCAB, task, cfg, seed=4)[0]
 
     def hf_engine(prompts, adapters, max_tokens):

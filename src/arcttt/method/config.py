@@ -94,9 +94,10 @@ class InferenceConfig:
     """Transforms of the voting set, comma-separated (the paper: identity, rotations, flips, transpose)."""
     orders: int = option(2, flag="--orders")
     """Demonstration orders per transform: the original, then random permutations."""
-    colours: int = option(0, flag="--infer-colours")
+    colours: int = option(3, flag="--infer-colours")
     """Colour-permuted copies (black kept) of each transform and order: views = transforms x orders x
-    (1 + colours). With --task-seconds these copies are decoded last, as far as the budget goes."""
+    (1 + colours); 0 decodes the paper's views only. The default was chosen on select40 with --voting poe
+    (docs/results.md). With --task-seconds these copies are decoded last, as far as the budget goes."""
     batch_size: int = option(16, flag="--infer-batch")
     """Prompts decoded together."""
     max_positions: int | None = option(None, flag="--max-positions")

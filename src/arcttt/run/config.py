@@ -70,9 +70,9 @@ class SolveConfig:
     backend: str = option("hf", choices=BACKENDS)
     """Inference engine: hf (transformers, with arcttt's decoding accelerations) or vllm (a GPU serving the
     base model once, each task's LoRA adapter per request; needs --ttt lora or none)."""
-    voting: str = option("hierarchical", choices=SELECTIONS)
-    """How two attempts are chosen: hierarchical (the paper), flat, or poe: product of experts, the top
-    candidates of hierarchical voting rescored under every inference view."""
+    voting: str = option("poe", choices=SELECTIONS)
+    """How two attempts are chosen: poe (product of experts: the top candidates of hierarchical voting
+    rescored under every inference view; the default, chosen on select40), hierarchical (the paper) or flat."""
     poe_candidates: int = 6
     """Candidates rescored by --voting poe."""
     task_seconds: float | None = None
@@ -89,10 +89,13 @@ class SolveConfig:
 
     NOT_RESULT_AFFECTING = ("out", "max_tasks", "executor", "device", "threads", "report")
 
+    UNUSED_BY = {"search": ("ttt", "inference", "voting", "poe_candidates"), "ttt": ("search",)}
+    """Settings a solver never reads: a search run resumes under other TTT or inference defaults."""
+
     def result_affecting(self) -> dict:
         """The settings that change predictions, flattened ('ttt.lr': ...); a resumed run must agree on them."""
         d = dataclasses.asdict(self)
-        for k in self.NOT_RESULT_AFFECTING:
+        for k in (*self.NOT_RESULT_AFFECTING, *self.UNUSED_BY.get(self.solver, ())):
             d.pop(k)
         return flat_dict(d)
 
@@ -101,10 +104,11 @@ class SolveConfig:
         d = dict(d)
         if isinstance(d.get("executor"), str):  # config.json of runs before executor settings were saved
             d["executor"] = {"kind": d["executor"]}
+        d.setdefault("voting", "hierarchical")  # runs saved before --voting had one method only
         inference = d.get("inference")
-        if isinstance(inference, dict) and "colour_permutation" in inference:  # before --infer-colours
-            inference = dict(inference)
-            if inference.pop("colour_permutation"):
+        if isinstance(inference, dict) and "colours" not in inference:  # before --infer-colours: no copies
+            inference = {**inference, "colours": 0}
+            if inference.pop("colour_permutation", False):
                 raise ArcTTTError("config.json: this run permuted the colours of every view (a setting since "
                                   "replaced by --infer-colours); it cannot be resumed or combined")
             d["inference"] = inference
