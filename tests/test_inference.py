@@ -86,6 +86,38 @@ def test_overfit_model_decodes_the_target_grid(overfit):
     assert candidates[0].logprob == pytest.approx(lp, abs=1e-4)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_score_grids_runs_each_prompt_once_and_equals_whole_sequence_scoring(seed):
+    """The prompt is cached once per view; each grid's answer tokens run on top of it. The sums equal
+    teacher-forced log-probabilities of the whole sequences, grids of other shapes included."""
+    from arcttt.data.codec import encode
+    from arcttt.data.transforms import parse
+
+    model = tiny_lm(seed=seed, max_positions=2048).eval()
+    task = random_task(np.random.default_rng(seed), k=3, max_side=4).without_solutions()
+    rng = np.random.default_rng(seed + 10)
+    grids = [rng.integers(0, 10, size=shape).astype(np.uint8) for shape in [(2, 3), (2, 3), (4, 1), (1, 1)]]
+    calls = []
+    handle = model.register_forward_hook(lambda m, args, kw, out: calls.append(kw["input_ids"].shape),
+                                         with_kwargs=True)
+    scores = score_grids(model, GRID_VOCAB, task, 0, grids, VOTING_NAMES)
+    handle.remove()
+    long_calls = [c for c in calls if c[1] > 20]
+    assert len(long_calls) == len(VOTING_NAMES)  # one prompt pass per view, however many grids
+    for g in grids:
+        want = 0.0
+        for name in VOTING_NAMES:
+            t = parse(name)
+            view = t.apply_task(task)
+            e = encode(view.train, view.test[0].input, t.apply(g), GRID_VOCAB, loss="query")
+            ids = torch.as_tensor(e.ids).unsqueeze(0)
+            with torch.no_grad():
+                logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+            per_token = logp.gather(-1, ids[0, 1:].unsqueeze(-1)).squeeze(-1)
+            want += float(per_token[torch.as_tensor(e.loss_mask[1:])].sum())
+        assert scores[(g.shape, g.tobytes())] == pytest.approx(want, abs=1e-3)
+
+
 def test_score_grids_prefers_the_learned_answer(overfit):
     model, task = overfit
     right = task.test[0].output

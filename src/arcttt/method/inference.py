@@ -306,32 +306,42 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
 
 
 @torch.inference_mode()
+@torch.inference_mode()
 def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequence[Grid],
-                transforms: Sequence[str] = VOTING_NAMES, batch_size: int = 16) -> dict[tuple, float]:
-    """Product of experts: each grid's log-probability summed over the views in `transforms`."""
-    from .trainer import collate
+                transforms: Sequence[str] = VOTING_NAMES) -> dict[tuple, float]:
+    """Product of experts: each grid's log-probability summed over the views in `transforms`.
 
+    The grids of one view share its prompt, which is far longer than any answer: the prompt runs once
+    into a KV cache, and each grid runs only its own answer tokens on top of it."""
     max_positions = model_max_positions(model)
     visible = task.without_solutions()
-    items: list[tuple[tuple, Encoded]] = []
+    scores = {grid_key(g): 0.0 for g in grids}
+    device = next(model.parameters()).device
     for name in transforms:
         t = parse(name)
         view = t.apply_task(visible)
         q = view.test[test_index].input
-        for g in grids:
-            e = encode(view.train, q, t.apply(g), vocab, loss="query")
-            if len(e) <= max_positions:
-                items.append((grid_key(g), e))
-    scores = {grid_key(g): 0.0 for g in grids}
-    device = next(model.parameters()).device
-    for start in range(0, len(items), batch_size):
-        chunk = items[start:start + batch_size]
-        ids, attn, target = collate([e for _, e in chunk], vocab.id(PAD), device)
-        logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
-        logp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-        per_seq = (logp * target[:, 1:]).sum(-1)
-        for (key, _), v in zip(chunk, per_seq.tolist()):
-            scores[key] += v
+        answers = [(grid_key(g), encode(view.train, q, t.apply(g), vocab, loss="query")) for g in grids]
+        answers = [(key, e) for key, e in answers if len(e) <= max_positions]
+        if not answers:
+            continue
+        n = answers[0][1].prompt_length
+        prompt = torch.as_tensor(answers[0][1].ids[:n], device=device).unsqueeze(0)
+        cache = new_cache(model)
+        out = model(input_ids=prompt, use_cache=True, logits_to_keep=1,
+                    **({CACHE_KW: cache} if cache is not None else {}))
+        cache, first = getattr(out, CACHE_KW), torch.log_softmax(out.logits[0, -1].float(), -1)
+        for key, e in answers:
+            answer = torch.as_tensor(e.ids[n:], device=device)
+            logp = first[answer[0]]
+            if len(answer) > 1:
+                crop_cache(cache, n)
+                out = model(input_ids=answer[:-1].unsqueeze(0), position_ids=torch.arange(n, len(e) - 1, device=device)
+                            .unsqueeze(0), use_cache=True, **{CACHE_KW: cache})
+                cache = getattr(out, CACHE_KW)
+                rest = torch.log_softmax(out.logits[0].float(), -1).gather(-1, answer[1:].unsqueeze(-1))
+                logp = logp + rest.sum()
+            scores[key] += float(logp)
     return scores
 
 
