@@ -5,7 +5,8 @@ every setting below, so the settings differ only in inference (same adapter, sam
 
 Settings: hierarchical voting (the paper), flat voting, product of experts (PoE: hierarchical voting's
 shortlist rescored under every view), DFS sampling with hierarchical voting or PoE, and more views
-(colour-permuted copies, more demonstration orders). Choose defaults on select40, never on dev80.
+(colour-permuted copies, more demonstration orders). Choose defaults on select40, never on dev80;
+confirm them on dev80 and on the held-out generator families (`--suite heldout`, 2 tasks per family).
 Per-task results are kept under --runs, so an interrupted run resumes; the table goes to
 bench/results/<name>.json and .md.
 """
@@ -22,7 +23,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from accuracy import commit, publish, suite_tasks
+from accuracy import commit, heldout_folder, publish, suite_tasks
 from arcttt.data.datasets import load_dataset
 from arcttt.method.config import InferenceConfig
 from arcttt.models import DEFAULT_MODEL
@@ -114,7 +115,8 @@ def markdown(report: dict) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--suite", default="select40", choices=["select40", "dev80", "arc1-eval", "arc2-eval"])
+    p.add_argument("--suite", default="select40", choices=["select40", "dev80", "heldout", "arc1-eval", "arc2-eval"])
+    p.add_argument("--heldout-per-family", type=int, default=2, help="tasks per held-out generator family")
     p.add_argument("--max-tasks", type=int, default=None)
     p.add_argument("--workers", type=int, default=1, help="local processes, one torch thread each")
     p.add_argument("--seed", type=int, default=0)
@@ -125,7 +127,10 @@ def main(argv=None) -> int:
     p.add_argument("--name", default="selection")
     args = p.parse_args(argv)
     code = commit()
-    dataset, ids = suite_tasks(args.suite)
+    if args.suite == "heldout":  # the held-out families' tasks of bench/accuracy.py, kept beside the records
+        dataset, ids = str(heldout_folder(Path(args.runs), args.model, args.heldout_per_family, args.seed)), None
+    else:
+        dataset, ids = suite_tasks(args.suite)
     tasks = load_dataset(dataset, ids).tasks[: args.max_tasks]
     folder = Path(args.runs) / Path(args.model).name / args.suite
     folder.mkdir(parents=True, exist_ok=True)
