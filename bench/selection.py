@@ -100,7 +100,9 @@ def _evaluate_entry(item):
 
 
 def markdown(report: dict) -> str:
-    lines = [f"Model `{report['model']}`, suite {report['suite']} ({report['tasks']} tasks), commit "
+    done = f"{report['tasks']} tasks" if report["finished"] == report["tasks"] else \
+        f"{report['finished']} of {report['tasks']} tasks finished so far"
+    lines = [f"Model `{report['model']}`, suite {report['suite']} ({done}), commit "
              f"`{report['commit']}`, {report['date']}; TTT once per task (median {report['median_ttt_s']} s), "
              "then each setting's inference and selection", "",
              "| setting | tasks solved | outputs correct | median views | median s (inference + selection) |",
@@ -124,6 +126,8 @@ def main(argv=None) -> int:
     p.add_argument("--setting", action="append", choices=list(SETTINGS), default=None,
                    help="score only these settings (repeatable; default all): fewer decodes on tasks not yet run")
     p.add_argument("--runs", default="runs/bench-selection")
+    p.add_argument("--report-only", action="store_true",
+                   help="write the table from the records so far, running no task (a run spanning sessions)")
     p.add_argument("--name", default="selection")
     args = p.parse_args(argv)
     code = commit()
@@ -136,18 +140,20 @@ def main(argv=None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     done = {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
     names = [n for n in SETTINGS if not args.setting or n in args.setting]
-    todo = [(t.to_json(), t.id, args.seed, args.poe_candidates, names) for t in tasks if t.id not in done]
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(max(1, args.workers), initializer=_init, initargs=(args.model, args.seed, 1)) as pool:
-        for n, result in enumerate(pool.imap_unordered(_evaluate_entry, todo), 1):
-            if "error" not in result:
-                tmp = folder / f"{result['task_id']}.json.tmp"
-                tmp.write_text(json.dumps(result))
-                tmp.replace(folder / f"{result['task_id']}.json")
-                done[result["task_id"]] = result
-            print(f"[{n}/{len(todo)}] {result['task_id']}: "
-                  f"{result.get('error') or sum(s['solved'] for s in result['settings'].values())} settings solve it",
-                  flush=True)
+    todo = [(t.to_json(), t.id, args.seed, args.poe_candidates, names) for t in tasks
+            if t.id not in done and not args.report_only]
+    if todo:  # the model loads in each worker: none needed when every task has its record
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(max(1, args.workers), initializer=_init, initargs=(args.model, args.seed, 1)) as pool:
+            for n, result in enumerate(pool.imap_unordered(_evaluate_entry, todo), 1):
+                if "error" not in result:
+                    tmp = folder / f"{result['task_id']}.json.tmp"
+                    tmp.write_text(json.dumps(result))
+                    tmp.replace(folder / f"{result['task_id']}.json")
+                    done[result["task_id"]] = result
+                print(f"[{n}/{len(todo)}] {result['task_id']}: "
+                      f"{result.get('error') or sum(s['solved'] for s in result['settings'].values())} settings solve it",
+                      flush=True)
     results = [done[t.id] for t in tasks if t.id in done]
     rows = []
     outputs = {t.id: len(t.test) for t in tasks}

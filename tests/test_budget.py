@@ -139,6 +139,7 @@ def test_selection_bench_scores_every_setting_after_one_ttt(tmp_path, monkeypatc
     views = {r["setting"]: r["median_views"] for r in report["rows"]}
     assert views["hierarchical, 56 views (3 colours)"] == 4 * views["hierarchical, 14 views"]
     assert selection.main(argv) == 0  # resumes: the task is not trained again
+    assert selection.main([*argv, "--report-only"]) == 0
     assert len(list((tmp_path / "runs").rglob("*.json"))) == 1
     few = ["--model", str(tiny_model_dir), "--max-tasks", "1", "--runs", str(tmp_path / "few"),
            "--setting", "hierarchical, 14 views", "--setting", "PoE, 56 views (3 colours)"]
