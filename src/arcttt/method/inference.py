@@ -306,7 +306,6 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
 
 
 @torch.inference_mode()
-@torch.inference_mode()
 def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequence[Grid],
                 transforms: Sequence[str] = VOTING_NAMES) -> dict[tuple, float]:
     """Product of experts: each grid's log-probability summed over the views in `transforms`.
