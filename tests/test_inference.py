@@ -11,7 +11,8 @@ from arcttt.data.tasks import Pair, Task
 from arcttt.data.transforms import VOTING_NAMES
 from arcttt.errors import ArcTTTError
 from arcttt.method.config import InferenceConfig
-from arcttt.method.inference import MAX_OUTPUT_TOKENS, augmented_views, greedy_decode, predict, score_grids
+from arcttt.method.inference import (MAX_OUTPUT_TOKENS, augmented_views, demonstrations_within, greedy_decode, predict,
+                                     score_grids)
 from conftest import colour_map_task, random_task, tiny_lm
 
 IDENTITY = InferenceConfig(transforms=("identity",), orders=1, colours=0)
@@ -72,6 +73,19 @@ def test_prompt_filling_the_context_is_an_error():
         greedy_decode(model, [long], GRID_VOCAB, max_positions=64)
     with pytest.raises(ArcTTTError, match="longer than the context limit"):
         predict(model, GRID_VOCAB, colour_map_task(0, side=6, k=3), IDENTITY)
+
+
+def test_a_task_over_the_context_drops_its_longest_demonstrations():
+    task = colour_map_task(0, side=3, k=3)
+    big = np.arange(36, dtype=np.uint8).reshape(6, 6) % 10
+    long_task = Task(task.id, [task.train[0], Pair(big, big), *task.train[1:]], task.test)
+    assert len(encode_task(long_task).ids) > 126 > len(encode_task(task).ids) + 13
+    assert demonstrations_within(task, 0, 128) is task
+    shorter = demonstrations_within(long_task, 0, 128)
+    assert [p for p in shorter.train] == task.train and shorter.test == task.test
+    stats = {}
+    candidates = predict(_sharpen(tiny_lm(max_positions=128), 8.0), GRID_VOCAB, long_task, IDENTITY, stats=stats)
+    assert len(candidates) == 1 and stats["demonstrations_dropped"] == 1 and stats["prompts"] == 1
 
 
 def test_overfit_model_decodes_the_target_grid(overfit):

@@ -19,7 +19,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..data.codec import END, NEWLINE, PAD, CodecError, Encoded, Vocab, decode_grid, encode, output_budget
+from ..data.codec import (END, NEWLINE, PAD, CodecError, Encoded, Vocab, decode_grid, encode, output_budget,
+                          output_length, sequence_length)
 from ..data.tasks import MAX_SIDE, Grid, Task, grid_key
 from ..data.transforms import VOTING_NAMES, Transform, compose, order_permutation, parse, random_colour_permutation
 from ..errors import ArcTTTError, TransformError
@@ -74,6 +75,44 @@ def augmented_views(task: Task, test_index: int, config: InferenceConfig, vocab:
                 view = t.apply_task(visible)
                 views.append(View(t, encode(view.train, view.test[test_index].input, vocab=vocab),
                                   rank=c * config.orders + o))
+    return views
+
+
+def demonstrations_within(task: Task, test_index: int, max_positions: int) -> Task:
+    """The task with its longest demonstrations dropped, one at a time, until the prompt of test input
+    `test_index` leaves room for an answer as long as the longest remaining demonstration output.
+
+    A few ARC tasks (large grids, many demonstrations) exceed the model's context with all of them;
+    with fewer demonstrations the model still answers instead of failing the task. Keeps at least one
+    demonstration; a task that fits is returned unchanged."""
+    query = task.test[test_index].input
+
+    def fits(demos) -> bool:
+        answer = max(output_length(p.output) for p in demos)
+        return sequence_length(demos, query) + answer < max_positions - 2
+
+    train = list(task.train)
+    while len(train) > 1 and not fits(train):
+        train.remove(max(train, key=lambda p: sequence_length([p], query)))
+    if len(train) == len(task.train):
+        return task
+    return Task(task.id, train, task.test, task.source, dict(task.meta))
+
+
+def views_within(task: Task, test_index: int, config: InferenceConfig, vocab: Vocab, seed: int,
+                 max_positions: int, stats: dict | None = None) -> list[View]:
+    """The augmented views whose prompts fit the context; where none does, those of the task with its
+    longest demonstrations dropped (demonstrations_within). Counts dropped demonstrations in `stats`."""
+    views = [v for v in augmented_views(task, test_index, config, vocab, seed) if len(v.prompt) < max_positions - 2]
+    if not views:
+        shorter = demonstrations_within(task, test_index, max_positions)
+        views = [v for v in augmented_views(shorter, test_index, config, vocab, seed)
+                 if len(v.prompt) < max_positions - 2]
+        if views and stats is not None:
+            stats["demonstrations_dropped"] = stats.get("demonstrations_dropped", 0) + len(task.train) - len(shorter.train)
+    if not views:
+        raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}, "
+                          "even with one demonstration")
     return views
 
 
@@ -272,10 +311,7 @@ def predict(model, vocab: Vocab, task: Task, config: InferenceConfig | None = No
     max_side = task.grid_limit()
     out = []
     for ti in range(len(task.test)):
-        views = augmented_views(task, ti, config, vocab, seed)
-        views = [v for v in views if len(v.prompt) < max_positions - 2]
-        if not views:
-            raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
+        views = views_within(task, ti, config, vocab, seed, max_positions, stats)
         if deadline is None:
             rounds = [views]
         else:

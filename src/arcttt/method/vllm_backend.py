@@ -47,7 +47,7 @@ from ..data.codec import END, NEWLINE, CodecError, Vocab, decode_grid, output_bu
 from ..data.tasks import MAX_SIDE, Task
 from ..errors import ArcTTTError, TransformError
 from .config import InferenceConfig
-from .inference import View, augmented_views
+from .inference import View, views_within
 from .voting import Candidate
 
 log = logging.getLogger("arcttt")
@@ -90,12 +90,8 @@ class Request:
 
 def build_views(task: Task, test_index: int, config: InferenceConfig, vocab: Vocab, seed: int,
                 max_positions: int) -> list[View]:
-    """The HF engine's augmented views, less those too long for the context (as inference.predict)."""
-    views = augmented_views(task, test_index, config, vocab, seed)
-    views = [v for v in views if len(v.prompt) < max_positions - 2]
-    if not views:
-        raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}")
-    return views
+    """The HF engine's augmented views that fit the context (inference.views_within, as predict)."""
+    return views_within(task, test_index, config, vocab, seed, max_positions)
 
 
 def build_requests(items: Sequence[tuple[Task, str | None]], config: InferenceConfig, vocab: Vocab, seed: int,
