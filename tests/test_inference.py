@@ -86,6 +86,11 @@ def test_a_task_over_the_context_drops_its_longest_demonstrations():
     stats = {}
     candidates = predict(_sharpen(tiny_lm(max_positions=128), 8.0), GRID_VOCAB, long_task, IDENTITY, stats=stats)
     assert len(candidates) == 1 and stats["demonstrations_dropped"] == 1 and stats["prompts"] == 1
+    grid = task.test[0].output
+    model = tiny_lm(max_positions=128)
+    scores = score_grids(model, GRID_VOCAB, task, 0, [grid])
+    assert all(v < 0 for v in scores.values())  # every view scored the grid
+    assert score_grids(model, GRID_VOCAB, long_task, 0, [grid]) == scores
 
 
 def test_overfit_model_decodes_the_target_grid(overfit):

@@ -350,6 +350,8 @@ def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequenc
     into a KV cache, and each grid runs only its own answer tokens on top of it."""
     max_positions = model_max_positions(model)
     visible = task.without_solutions()
+    if sequence_length(visible.train, visible.test[test_index].input) >= max_positions - 2:
+        visible = demonstrations_within(visible, test_index, max_positions)  # as predict's views did
     scores = {grid_key(g): 0.0 for g in grids}
     device = next(model.parameters()).device
     for name in transforms:
