@@ -99,20 +99,29 @@ def demonstrations_within(task: Task, test_index: int, max_positions: int) -> Ta
     return Task(task.id, train, task.test, task.source, dict(task.meta))
 
 
+def context_task(task: Task, test_index: int, transforms: Sequence[str], max_positions: int) -> Task:
+    """The task whose demonstrations inference and PoE scoring use: the task itself where the prompt of
+    test input `test_index` fits the context under one of `transforms` at least (colour permutations and
+    demonstration orders keep a prompt's length), else demonstrations_within."""
+    query = task.test[test_index].input
+    for name in transforms:
+        t = parse(name)
+        if sequence_length(t.apply_task(task).train, t.apply(query)) < max_positions - 2:
+            return task
+    return demonstrations_within(task, test_index, max_positions)
+
+
 def views_within(task: Task, test_index: int, config: InferenceConfig, vocab: Vocab, seed: int,
                  max_positions: int, stats: dict | None = None) -> list[View]:
-    """The augmented views whose prompts fit the context; where none does, those of the task with its
-    longest demonstrations dropped (demonstrations_within). Counts dropped demonstrations in `stats`."""
-    views = [v for v in augmented_views(task, test_index, config, vocab, seed) if len(v.prompt) < max_positions - 2]
-    if not views:
-        shorter = demonstrations_within(task, test_index, max_positions)
-        views = [v for v in augmented_views(shorter, test_index, config, vocab, seed)
-                 if len(v.prompt) < max_positions - 2]
-        if views and stats is not None:
-            stats["demonstrations_dropped"] = stats.get("demonstrations_dropped", 0) + len(task.train) - len(shorter.train)
+    """The augmented views whose prompts fit the context, of the task's context_task. Counts dropped
+    demonstrations in `stats`."""
+    shorter = context_task(task, test_index, config.transforms, max_positions)
+    views = [v for v in augmented_views(shorter, test_index, config, vocab, seed) if len(v.prompt) < max_positions - 2]
     if not views:
         raise ArcTTTError(f"task {task.id}: every prompt is longer than the context limit {max_positions}, "
                           "even with one demonstration")
+    if shorter is not task and stats is not None:
+        stats["demonstrations_dropped"] = stats.get("demonstrations_dropped", 0) + len(task.train) - len(shorter.train)
     return views
 
 
@@ -349,9 +358,7 @@ def score_grids(model, vocab: Vocab, task: Task, test_index: int, grids: Sequenc
     The grids of one view share its prompt, which is far longer than any answer: the prompt runs once
     into a KV cache, and each grid runs only its own answer tokens on top of it."""
     max_positions = model_max_positions(model)
-    visible = task.without_solutions()
-    if sequence_length(visible.train, visible.test[test_index].input) >= max_positions - 2:
-        visible = demonstrations_within(visible, test_index, max_positions)  # as predict's views did
+    visible = context_task(task.without_solutions(), test_index, transforms, max_positions)  # as predict's views
     scores = {grid_key(g): 0.0 for g in grids}
     device = next(model.parameters()).device
     for name in transforms:
