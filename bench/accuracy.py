@@ -27,11 +27,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from arcttt.data.datasets import load_dataset
+from arcttt.data.tasks import grid_to_list
 from arcttt.method.config import TTT_MODES, InferenceConfig, TTTConfig
 from arcttt.method.scoring import ordered_levels, write_json_atomic
 from arcttt.models import DEFAULT_MODEL
 from arcttt.run.combine import combine
 from arcttt.run.config import ExecutorConfig, SolveConfig
+from arcttt.run.ensemble import ttt_ranking
 from arcttt.run.solve import solve_dataset
 from arcttt.search.config import SearchConfig
 from arcttt.train.finetune import pair_keys, recorded_training_pool
@@ -77,7 +80,6 @@ def settings(ttt_defaults: TTTConfig, ablations: bool) -> dict[str, tuple[TTTCon
 def selection_task_ids(n: int = 40) -> list[str]:
     """The n ARC-AGI-1 evaluation tasks outside dev80 with the shortest encoding (ties by id)."""
     from arcttt.data.codec import encode_task
-    from arcttt.data.datasets import load_dataset
 
     dev80 = {t.id for t in load_dataset("arc1/eval", "dev80").tasks}
     rest = [t for t in load_dataset("arc1/eval").tasks if t.id not in dev80]
@@ -165,6 +167,24 @@ def search_answers(out: Path, solved: list[str]) -> dict:
     return {"answered": len(answered), "wrong": len(answered - set(solved))}
 
 
+def candidate_recall(out: Path, tasks: list) -> dict:
+    """Tasks whose every test answer is among TTT's ranked candidates (the record keeps its top 10), and
+    how many of those the two attempts solved: tells a selection problem (the answer was generated but
+    not chosen) from a generation problem (the model never produced it)."""
+    truth = {t.id: [grid_to_list(p.output) for p in t.test] for t in tasks if t.has_solutions}
+    among = chosen = 0
+    for path in (out / "results").glob("*.json"):
+        record = json.loads(path.read_text())
+        answers = truth.get(record["task_id"])
+        if record.get("status") != "ok" or answers is None:
+            continue
+        if all(a in ttt_ranking(record, i) for i, a in enumerate(answers)):
+            among += 1
+            attempts = record.get("attempts") or []
+            chosen += all(i < len(attempts) and a in attempts[i] for i, a in enumerate(answers))
+    return {"among_candidates": among, "chosen": chosen}
+
+
 def publish(name: str, report: dict, table: str) -> None:
     """bench/results/<name>.json and <name>.md, and the table on stdout."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -189,6 +209,10 @@ def markdown(report: dict) -> str:
             a = row["search"]
             lines.append(f"| {row['suite']} | search answers | a program accepted on {a['answered']} tasks, "
                          f"wrong on {a['wrong']} ({100 * a['wrong'] / s['tasks_total']:.1f}% of the suite) | | | | |")
+        if row.get("candidates"):
+            c = row["candidates"]
+            lines.append(f"| {row['suite']} | its candidates | every answer among the top 10 on {c['among_candidates']} "
+                         f"tasks, chosen on {c['chosen']} | | | | |")
         if row.get("overlap"):
             o = row["overlap"]
             lines.append(f"| {row['suite']} | solved by | only search {o['only search']}, only TTT {o['only TTT']}, "
@@ -259,6 +283,8 @@ def main(argv=None) -> int:
                          "seconds_per_task": summary.get("seconds_per_task", {}).get("median")})
             if name == "search only":
                 rows[-1]["search"] = search_answers(out, summary["score"]["solved"])
+            elif name != ENSEMBLE:
+                rows[-1]["candidates"] = candidate_recall(out, load_dataset(dataset, tasks).tasks)
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
         overlap = solved_by(rows, suite)
         if overlap:
