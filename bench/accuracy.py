@@ -167,22 +167,19 @@ def search_answers(out: Path, solved: list[str]) -> dict:
     return {"answered": len(answered), "wrong": len(answered - set(solved))}
 
 
-def candidate_recall(out: Path, tasks: list) -> dict:
+def candidate_recall(out: Path, tasks: list, solved: list[str]) -> dict:
     """Tasks whose every test answer is among TTT's ranked candidates (the record keeps its top 10), and
-    how many of those the two attempts solved: tells a selection problem (the answer was generated but
-    not chosen) from a generation problem (the model never produced it)."""
+    how many of those the run solved: tells a selection problem (the answer was generated but not
+    chosen) from a generation problem (the model never produced it)."""
     truth = {t.id: [grid_to_list(p.output) for p in t.test] for t in tasks if t.has_solutions}
-    among = chosen = 0
+    among = set()
     for path in (out / "results").glob("*.json"):
         record = json.loads(path.read_text())
         answers = truth.get(record["task_id"])
-        if record.get("status") != "ok" or answers is None:
-            continue
-        if all(a in ttt_ranking(record, i) for i, a in enumerate(answers)):
-            among += 1
-            attempts = record.get("attempts") or []
-            chosen += all(i < len(attempts) and a in attempts[i] for i, a in enumerate(answers))
-    return {"among_candidates": among, "chosen": chosen}
+        if record.get("status") == "ok" and answers is not None \
+                and all(a in ttt_ranking(record, i) for i, a in enumerate(answers)):
+            among.add(record["task_id"])
+    return {"among_candidates": len(among), "chosen": len(among & set(solved))}
 
 
 def publish(name: str, report: dict, table: str) -> None:
@@ -284,7 +281,8 @@ def main(argv=None) -> int:
             if name == "search only":
                 rows[-1]["search"] = search_answers(out, summary["score"]["solved"])
             elif name != ENSEMBLE:
-                rows[-1]["candidates"] = candidate_recall(out, load_dataset(dataset, tasks).tasks)
+                rows[-1]["candidates"] = candidate_recall(out, load_dataset(dataset, tasks).tasks,
+                                                          summary["score"]["solved"])
             print(f"   solved {summary['score']['tasks_correct']}/{summary['score']['tasks_total']}", flush=True)
         overlap = solved_by(rows, suite)
         if overlap:

@@ -33,7 +33,7 @@ def test_candidate_recall_tells_generation_from_selection(tmp_path):
     write_record(tmp_path, "never", [[WRONG]], [[WRONG, OTHER]])
     write_record(tmp_path, "half", [[RIGHT], [WRONG]], [[RIGHT], [WRONG]])  # second answer never generated
     write_record(tmp_path, "failed", [], [], status="error")
-    assert accuracy.candidate_recall(tmp_path, tasks) == {"among_candidates": 2, "chosen": 1}
+    assert accuracy.candidate_recall(tmp_path, tasks, solved=["chosen"]) == {"among_candidates": 2, "chosen": 1}
 
 
 def test_candidate_row_in_the_table():
