@@ -35,6 +35,7 @@ from arcttt.models import DEFAULT_MODEL
 from arcttt.run.combine import combine
 from arcttt.run.config import ExecutorConfig, SolveConfig
 from arcttt.run.ensemble import ttt_ranking
+from arcttt.run.run_dir import RunDir
 from arcttt.run.solve import solve_dataset
 from arcttt.search.config import SearchConfig
 from arcttt.train.finetune import pair_keys, recorded_training_pool
@@ -159,11 +160,7 @@ def solved_by(rows: list[dict], suite: str) -> dict | None:
 def search_answers(out: Path, solved: list[str]) -> dict:
     """Tasks where the search accepted a program, and those where it answered wrong (the ensemble's risk:
     a verified program answers before TTT)."""
-    answered = set()
-    for path in (out / "results").glob("*.json"):
-        record = json.loads(path.read_text())
-        if record.get("programs"):
-            answered.add(record["task_id"])
+    answered = {tid for tid, record in RunDir(out).finished().items() if record.get("programs")}
     return {"answered": len(answered), "wrong": len(answered - set(solved))}
 
 
@@ -172,13 +169,9 @@ def candidate_recall(out: Path, tasks: list, solved: list[str]) -> dict:
     how many of those the run solved: tells a selection problem (the answer was generated but not
     chosen) from a generation problem (the model never produced it)."""
     truth = {t.id: [grid_to_list(p.output) for p in t.test] for t in tasks if t.has_solutions}
-    among = set()
-    for path in (out / "results").glob("*.json"):
-        record = json.loads(path.read_text())
-        answers = truth.get(record["task_id"])
-        if record.get("status") == "ok" and answers is not None \
-                and all(a in ttt_ranking(record, i) for i, a in enumerate(answers)):
-            among.add(record["task_id"])
+    among = {tid for tid, record in RunDir(out).finished().items()
+             if record.get("status") == "ok" and tid in truth
+             and all(a in ttt_ranking(record, i) for i, a in enumerate(truth[tid]))}
     return {"among_candidates": len(among), "chosen": len(among & set(solved))}
 
 
