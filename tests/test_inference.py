@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from arcttt.data.codec import GRID_VOCAB, CodecError, decode_grid, encode_task
+from arcttt.data.codec import GRID_VOCAB, CodecError, decode_grid, encode_task, output_length, sequence_length
 from arcttt.data.tasks import Pair, Task
 from arcttt.data.transforms import VOTING_NAMES
 from arcttt.errors import ArcTTTError
 from arcttt.method.config import InferenceConfig
-from arcttt.method.inference import (MAX_OUTPUT_TOKENS, augmented_views, demonstrations_within, greedy_decode, predict,
-                                     score_grids)
+from arcttt.method.inference import (MAX_OUTPUT_TOKENS, augmented_views, context_task, demonstrations_within,
+                                     greedy_decode, predict, score_grids)
 from conftest import colour_map_task, random_task, tiny_lm
 
 IDENTITY = InferenceConfig(transforms=("identity",), orders=1, colours=0)
@@ -91,6 +91,19 @@ def test_a_task_over_the_context_drops_its_longest_demonstrations():
     scores = score_grids(model, GRID_VOCAB, task, 0, [grid])
     assert all(v < 0 for v in scores.values())  # every view scored the grid
     assert score_grids(model, GRID_VOCAB, long_task, 0, [grid]) == scores
+
+
+def test_a_prompt_without_room_for_its_answer_drops_a_demonstration():
+    """The prompt alone fits the context but an answer as long as the demonstrations' outputs does not
+    (an ARC-AGI-2 task of five 30x22 pairs): kept whole, no view could decode a whole grid."""
+    task = colour_map_task(0, side=3, k=3)
+    prompt = sequence_length(task.train, task.test[0].input)
+    answer = max(output_length(p.output) for p in task.train)
+    limit = prompt + answer
+    assert prompt < limit - 2
+    shorter = context_task(task, 0, ["identity"], limit)
+    assert len(shorter.train) == len(task.train) - 1 and shorter.test == task.test
+    assert context_task(task, 0, ["identity"], limit + 3) is task
 
 
 def test_overfit_model_decodes_the_target_grid(overfit):

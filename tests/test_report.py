@@ -41,8 +41,11 @@ TASKS = {
 }
 
 
-def _candidate(grid, votes, logprob, transforms=("identity",)):
-    return {"grid": grid, "votes": votes, "logprob": logprob, "transforms": list(transforms)}
+def _candidate(grid, votes, logprob, transforms=("identity",), score=None):
+    out = {"grid": grid, "votes": votes, "logprob": logprob, "transforms": list(transforms)}
+    if score is not None:
+        out["score"] = score
+    return out
 
 
 def _record(task_id, attempts, candidates=None, status="ok", error=None, **extra):
@@ -62,8 +65,9 @@ RECORDS = [
                     "programs": [{"program": "rotate(x, k=2)", "cost": 1}]},
             program="def solve(g):\n    return g[::-1, ::-1]  # <b>not bold</b>"),
     _record("bb_unsolved", [[[[2, 0, 0]], [[1, 1, 0]]]],
-            candidates=[[_candidate([[2, 0, 0]], 4, -0.2, ["identity", "rot180"]), _candidate([[1, 1, 0]], 3, -1.0),
-                         _candidate([[2, 2, 0]], 1, -3.0, ["transpose"])]]),
+            candidates=[[_candidate([[2, 0, 0]], 4, -0.2, ["identity", "rot180"], score=-4.25),
+                         _candidate([[1, 1, 0]], 3, -1.0, score=-7.5),
+                         _candidate([[2, 2, 0]], 1, -3.0, ["transpose"], score=-9.125)]]),
     _record("cc_failed", [], status="failed", error=NASTY, traceback="Traceback (most recent call last):\n  boom"),
     _record("dd_wide", [[[[7, 7]], [[6, 6]]], [WIDE, [[7] * 29] * 3]]),
 ]
@@ -150,6 +154,13 @@ def test_text_is_escaped_and_extras_shown(run_dir):
     assert "attempt 1 \u2713 (search)" in page and "attempt 2" in page and "(ttt)" in page  # who answered
     assert "program search" in page and "cost 1  rotate(x, k=2)" in page
     assert "Traceback (most recent call last)" in page
+
+
+def test_poe_scores_shown_only_where_recorded(run_dir):
+    page = render_report(run_dir)
+    assert page.count("<th>PoE score</th>") == 1  # bb_unsolved's candidates carry scores, the others none
+    bb = page[page.index('id="task-bb_unsolved"'):page.index('id="task-cc_failed"')]
+    assert "<td>-4.250</td>" in bb and "<td>-9.125</td>" in bb
 
 
 def test_page_is_self_contained(run_dir):

@@ -251,6 +251,7 @@ def test_a_task_with_rows_35_cells_wide_is_checked_with_a_warning_and_solved(tmp
     record = json.loads((tmp_path / "run" / "results" / "seq35.json").read_text())
     assert record["status"] == "ok" and record["ttt"]["examples"] > 0 and record["attempts"][0]
     assert any(len(c["grid"][0]) > 30 for c in record["candidates"][0])  # decoding allows the task's own width
+    assert all("score" in c for c in record["candidates"][0])  # the default voting (PoE) keeps its scores
     assert "larger than ARC's 30x30" in capsys.readouterr().err + (tmp_path / "run" / "log.txt").read_text()
 
 

@@ -116,6 +116,8 @@ def test_scores_method():
     r = vote(cands, "scores", scores=scores)
     assert keys(r.attempts) == keys([B, C])
     assert [grid_key(x.grid) for x in r.ranking] == keys([B, C, A])
+    assert [x.score for x in r.ranking] == [-1.0, -3.0, -10.0]  # kept, so records can show them
+    assert all(x.score is None for x in vote(cands, "hierarchical").ranking)
     with pytest.raises(ArcTTTError):
         vote(cands, "scores")
     with pytest.raises(ArcTTTError):

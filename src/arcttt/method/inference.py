@@ -101,12 +101,15 @@ def demonstrations_within(task: Task, test_index: int, max_positions: int) -> Ta
 
 def context_task(task: Task, test_index: int, transforms: Sequence[str], max_positions: int) -> Task:
     """The task whose demonstrations inference and PoE scoring use: the task itself where the prompt of
-    test input `test_index` fits the context under one of `transforms` at least (colour permutations and
-    demonstration orders keep a prompt's length), else demonstrations_within."""
+    test input `test_index` leaves room for an answer as long as the longest demonstration output under
+    one of `transforms` at least (colour permutations and demonstration orders keep lengths), else
+    demonstrations_within. A prompt that fits without that room decodes no whole grid under any view."""
     query = task.test[test_index].input
     for name in transforms:
         t = parse(name)
-        if sequence_length(t.apply_task(task).train, t.apply(query)) < max_positions - 2:
+        demos = t.apply_task(task).train
+        answer = max(output_length(p.output) for p in demos)
+        if sequence_length(demos, t.apply(query)) + answer < max_positions - 2:
             return task
     return demonstrations_within(task, test_index, max_positions)
 

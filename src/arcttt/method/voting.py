@@ -38,6 +38,8 @@ class Ranked:
     votes: float
     logprob: float
     in_identity: bool
+    score: float | None = None
+    """The score it was ranked by under 'scores' voting (e.g. product of experts); None for votes."""
 
 
 @dataclass
@@ -68,13 +70,15 @@ class _Tally:
         self.logprob[key] = max(self.logprob.get(key, float("-inf")), logprob)
         self.identity[key] = self.identity[key] or identity
 
-    def ranked(self, primary: Callable[[tuple], float] | None = None) -> list[Ranked]:
-        primary = primary or (lambda k: self.votes[k])
+    def ranked(self, score: Callable[[tuple], float] | None = None) -> list[Ranked]:
+        """Distinct grids best first: by `score` where given (kept in each Ranked), else by votes."""
+        primary = score or (lambda k: self.votes[k])
 
         def order(k: tuple):
             return (-primary(k), -self.identity[k], -self.logprob[k], k[0], k[1])
 
-        return [Ranked(grid_from_key(k), self.votes[k], self.logprob[k], self.identity[k])
+        return [Ranked(grid_from_key(k), self.votes[k], self.logprob[k], self.identity[k],
+                       score(k) if score else None)
                 for k in sorted(self.votes, key=order)]
 
 
@@ -104,7 +108,7 @@ def score_vote(candidates: Iterable[Candidate], scores: dict[tuple, float]) -> l
     missing = [k for k in tally.votes if k not in scores]
     if missing:
         raise ArcTTTError(f"score_vote: {len(missing)} candidate grids have no score")
-    return tally.ranked(primary=lambda k: scores[k])
+    return tally.ranked(score=lambda k: scores[k])
 
 
 def vote(candidates: Iterable[Candidate], method: str = "hierarchical", attempts: int = 2,

@@ -189,20 +189,26 @@ def _test_html(i: int, test_input: Any, truth: Any, attempts: list, candidates: 
         figs.append('<span class="note">no attempts</span>')
     out = [f'<h3>test {i + 1}</h3><div class="row">{"".join(figs)}</div>']
     if candidates:
+        candidates = [c if isinstance(c, dict) else {} for c in candidates]
+        scored = any("score" in c for c in candidates)
         rows = []
         for r, c in enumerate(candidates):
-            c = c if isinstance(c, dict) else {}
             hit = truth is not None and _same(c.get("grid"), truth)
-            lp = c.get("logprob")
-            lp = f"{lp:.3f}" if isinstance(lp, float) else lp
+            score = f'<td>{esc(_number(c.get("score")))}</td>' if scored else ""
             rows.append(f'<tr><td>{r + 1}</td><td>{grid_html(c.get("grid"), 90, 10)}</td>'
-                        f'<td>{esc(c.get("votes", ""))}</td><td>{esc(lp)}</td>'
+                        f'<td>{esc(c.get("votes", ""))}</td><td>{esc(_number(c.get("logprob")))}</td>{score}'
                         f'<td>{esc(", ".join(map(str, c.get("transforms") or [])))}</td>'
                         f'<td class="{"hit" if hit else ""}">{"= truth" if hit else ""}</td></tr>')
+        score_head = "<th>PoE score</th>" if scored else ""
         out.append(f'<details><summary>top {len(candidates)} candidates</summary><table class="cand">'
-                   "<tr><th>#</th><th>grid</th><th>votes</th><th>log-prob</th><th>views</th><th></th></tr>"
+                   f"<tr><th>#</th><th>grid</th><th>votes</th><th>log-prob</th>{score_head}<th>views</th><th></th></tr>"
                    f'{"".join(rows)}</table></details>')
     return "".join(out)
+
+
+def _number(value) -> str:
+    """A float to three decimals; anything else (a missing value, a count) as it is."""
+    return f"{value:.3f}" if isinstance(value, float) else "" if value is None else str(value)
 
 
 def _card(task_id: str, task: Task | None, record: dict | None, status: str, level: str) -> str:

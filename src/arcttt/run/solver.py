@@ -8,6 +8,7 @@ through a SolverFactory, so they need not know what a Solver is made of.
 from __future__ import annotations
 
 import json
+import math
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from ..data.tasks import Task, grid_to_list
 from ..errors import ArcTTTError
 from ..method.inference import predict
 from ..method.selection import choose
+from ..method.voting import Candidate, Ranked
 from ..search.engine import search
 from .budget import InferenceCost, TaskBudget, view_tokens
 from .config import SolveConfig
@@ -124,11 +126,18 @@ class Solver:
         record["timings"]["inference_s"] = round(t2 - t0, 3)
         self.inference_cost.add(t1 - t0, stats, t2 - t1)
         for candidates, result in zip(per_test, chosen):
-            record["candidates"].append([
-                {"grid": grid_to_list(r.grid), "votes": r.votes, "logprob": round(r.logprob, 4),
-                 "transforms": sorted({c.transform for c in candidates if c.grid.shape == r.grid.shape
-                                       and (c.grid == r.grid).all()})}
-                for r in result.ranking[:10]])
+            record["candidates"].append([_candidate_record(r, candidates) for r in result.ranking[:10]])
+
+
+def _candidate_record(ranked: Ranked, candidates: list[Candidate]) -> dict:
+    """One ranked grid as the record keeps it: votes, best log-probability, the PoE score where it was
+    ranked by one (so selection rules can be compared from records alone), and the views that proposed it."""
+    out = {"grid": grid_to_list(ranked.grid), "votes": ranked.votes, "logprob": round(ranked.logprob, 4)}
+    if ranked.score is not None:
+        out["score"] = round(ranked.score, 4) if math.isfinite(ranked.score) else None
+    out["transforms"] = sorted({c.transform for c in candidates
+                                if c.grid.shape == ranked.grid.shape and (c.grid == ranked.grid).all()})
+    return out
 
 
 def _thin(values: list[float], keep: int = 50) -> list[float]:
