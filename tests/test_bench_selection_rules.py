@@ -20,7 +20,8 @@ def cand(grid, votes, score=None):
 def test_rules_reorder_the_recorded_candidates_and_the_ceiling_counts_the_rest():
     records = {
         # PoE put the right grid third; the votes put it first
-        "votes-win": {"status": "ok", "candidates": [[cand(WRONG, 2, -1.0), cand(OTHER, 1, -2.0), cand(RIGHT, 9, -3.0)]]},
+        "votes-win": {"status": "ok",
+                      "candidates": [[cand(WRONG, 2, -1.0), cand(OTHER, 1, -2.0), cand(RIGHT, 9, -3.0)]]},
         # PoE right, votes wrong
         "poe-win": {"status": "ok", "candidates": [[cand(RIGHT, 1, -1.0), cand(WRONG, 5, -2.0), cand(OTHER, 4, -9.0)]]},
         "never": {"status": "ok", "candidates": [[cand(WRONG, 1, -1.0)]]},
