@@ -164,11 +164,16 @@ def search_answers(out: Path, solved: list[str]) -> dict:
     return {"answered": len(answered), "wrong": len(answered - set(solved))}
 
 
+def solutions_of(tasks: list) -> dict[str, list]:
+    """Task id -> its test outputs as lists, for the tasks that have solutions (read only to score)."""
+    return {t.id: [grid_to_list(p.output) for p in t.test] for t in tasks if t.has_solutions}
+
+
 def candidate_recall(out: Path, tasks: list, solved: list[str]) -> dict:
     """Tasks whose every test answer is among TTT's ranked candidates (the record keeps its top 10), and
     how many of those the run solved: tells a selection problem (the answer was generated but not
     chosen) from a generation problem (the model never produced it)."""
-    truth = {t.id: [grid_to_list(p.output) for p in t.test] for t in tasks if t.has_solutions}
+    truth = solutions_of(tasks)
     among = {tid for tid, record in RunDir(out).finished().items()
              if record.get("status") == "ok" and tid in truth
              and all(a in ttt_ranking(record, i) for i, a in enumerate(truth[tid]))}

@@ -24,17 +24,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from accuracy import commit, publish
+import numpy as np
+
+from accuracy import commit, publish, solutions_of
+from arcttt.data.codec import output_length
 from arcttt.data.datasets import load_dataset
-from arcttt.data.tasks import grid_to_list
 from arcttt.run.run_dir import RunDir
 
 Rule = Callable[[dict], float]
 """A candidate's sort key: lower ranks first (Python's sort is stable, so ties keep the recorded order)."""
-
-
-def _answer_tokens(grid: list) -> int:
-    return len(grid) * (len(grid[0]) + 1) + 1
 
 
 def rules() -> dict[str, Rule]:
@@ -42,7 +40,7 @@ def rules() -> dict[str, Rule]:
     plus a bonus in the log of the votes."""
     out: dict[str, Rule] = {"recorded order": lambda c: 0.0,
                             "votes": lambda c: -c["votes"],
-                            "PoE per answer token": lambda c: -c["score"] / _answer_tokens(c["grid"])}
+                            "PoE per answer token": lambda c: -c["score"] / output_length(np.asarray(c["grid"]))}
     for weight in (0.5, 1.0, 2.0, 4.0, 8.0):
         out[f"PoE + {weight:g} ln(votes)"] = _poe_plus_votes(weight)
     return out
@@ -57,13 +55,14 @@ def compare(records: dict[str, dict], truth: dict[str, list]) -> dict:
     usable = {tid: r for tid, r in records.items()
               if tid in truth and r.get("status") == "ok" and len(r.get("candidates") or []) >= len(truth[tid])
               and all(c.get("score") is not None for per_test in r["candidates"] for c in per_test)}
-    solved = {name: [] for name in rules()}
+    ranked_by = rules()
+    solved = {name: [] for name in ranked_by}
     among = []
     for tid, record in sorted(usable.items()):
         per_test = list(zip(record["candidates"], truth[tid]))
         if all(any(c["grid"] == answer for c in cands) for cands, answer in per_test):
             among.append(tid)
-        for name, key in rules().items():
+        for name, key in ranked_by.items():
             if all(any(c["grid"] == answer for c in sorted(cands, key=key)[:2]) for cands, answer in per_test):
                 solved[name].append(tid)
     return {"tasks": len(usable), "skipped": len(records) - len(usable), "among_candidates": among,
@@ -85,8 +84,7 @@ def main(argv=None) -> int:
     p.add_argument("--name", default="selection_rules")
     args = p.parse_args(argv)
     config = json.loads((args.run / "config.json").read_text())
-    tasks = load_dataset(config["dataset"]).tasks
-    truth = {t.id: [grid_to_list(pair.output) for pair in t.test] for t in tasks if t.has_solutions}
+    truth = solutions_of(load_dataset(config["dataset"]).tasks)
     report = {"run": str(args.run), "commit": commit(), "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "python bench/selection_rules.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "result": compare(RunDir(args.run).finished(), truth)}

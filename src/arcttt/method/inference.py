@@ -78,6 +78,13 @@ def augmented_views(task: Task, test_index: int, config: InferenceConfig, vocab:
     return views
 
 
+def _room_for_answer(demos, query: Grid, max_positions: int) -> bool:
+    """Whether the prompt of `demos` and `query` leaves room for an answer as long as the longest
+    demonstration output."""
+    answer = max(output_length(p.output) for p in demos)
+    return sequence_length(demos, query) + answer < max_positions - 2
+
+
 def demonstrations_within(task: Task, test_index: int, max_positions: int) -> Task:
     """The task with its longest demonstrations dropped, one at a time, until the prompt of test input
     `test_index` leaves room for an answer as long as the longest remaining demonstration output.
@@ -86,13 +93,8 @@ def demonstrations_within(task: Task, test_index: int, max_positions: int) -> Ta
     with fewer demonstrations the model still answers instead of failing the task. Keeps at least one
     demonstration; a task that fits is returned unchanged."""
     query = task.test[test_index].input
-
-    def fits(demos) -> bool:
-        answer = max(output_length(p.output) for p in demos)
-        return sequence_length(demos, query) + answer < max_positions - 2
-
     train = list(task.train)
-    while len(train) > 1 and not fits(train):
+    while len(train) > 1 and not _room_for_answer(train, query, max_positions):
         train.remove(max(train, key=lambda p: sequence_length([p], query)))
     if len(train) == len(task.train):
         return task
@@ -107,9 +109,7 @@ def context_task(task: Task, test_index: int, transforms: Sequence[str], max_pos
     query = task.test[test_index].input
     for name in transforms:
         t = parse(name)
-        demos = t.apply_task(task).train
-        answer = max(output_length(p.output) for p in demos)
-        if sequence_length(demos, t.apply(query)) + answer < max_positions - 2:
+        if _room_for_answer(t.apply_task(task).train, t.apply(query), max_positions):
             return task
     return demonstrations_within(task, test_index, max_positions)
 
